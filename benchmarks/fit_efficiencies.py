@@ -24,9 +24,9 @@ from fleetmix.perf.validate import Measurement, shipped_measurements
 
 GRID = {
     "matmul_eff": np.linspace(0.30, 0.85, 12),
-    "attn_eff": np.linspace(0.20, 0.70, 11),
-    "mem_eff": np.linspace(0.50, 0.92, 15),
-    "step_overhead_s": np.array([0.0, 0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.006]),
+    "attn_eff": np.linspace(0.20, 0.80, 13),
+    "mem_eff": np.linspace(0.50, 0.95, 10),
+    "step_overhead_s": np.array([0.0, 0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.008]),
 }
 
 
