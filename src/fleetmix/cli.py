@@ -17,7 +17,7 @@ from fleetmix import catalog as catalog_lib
 from fleetmix.catalog.records import PRICE_TIERS
 from fleetmix.errors import FleetmixError, InputError
 from fleetmix.perf import Price, catalog_price, compare, estimate
-from fleetmix.perf.validate import validate
+from fleetmix.perf.validate import ValidationRow, validate
 from fleetmix.report import tables
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -25,7 +25,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
 catalog_app = typer.Typer(no_args_is_help=True, help="Accelerators and offerings.")
 app.add_typer(catalog_app, name="catalog")
 
-out = Console()
+# Piped output keeps full tables (Rich would otherwise wrap them to 80 columns).
+out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True)
 
 P = ParamSpec("P")
@@ -237,7 +238,7 @@ def compare_cmd(
 def validate_cmd(as_json: JsonOpt = False) -> None:
     """Predictions against published measurements: error per row and the median."""
     summary = validate()
-    excluded = {}
+    excluded: dict[str, list[ValidationRow]] = {}
     for row in summary.rows:
         if row.measurement.exclude_reason:
             excluded.setdefault(row.measurement.exclude_reason, []).append(row)
@@ -254,8 +255,8 @@ def validate_cmd(as_json: JsonOpt = False) -> None:
         return
     out.print(tables.validation_table(summary))
     for reason, rows in excluded.items():
-        out.print(f"[yellow]excluded[/] {len(rows)} rows ({rows[0].measurement.source.split(' (')[0]}):"
-                  f" {reason}", highlight=False)
+        source = rows[0].measurement.source.split(" (")[0]
+        out.print(f"[yellow]excluded[/] {len(rows)} rows ({source}): {reason}", highlight=False)
     out.print(
         f"included rows: {summary.included_count}; median |error| "
         f"{summary.median_abs_error:.1%} (throughput rows "

@@ -26,7 +26,7 @@ class FleetmixError(Exception):
 
 
 class InputError(FleetmixError):
-    """A file or argument is malformed. The message names the file, row/field and what was expected."""
+    """A file or argument is malformed; the message names the file, field and what was expected."""
 
 
 class CatalogError(InputError):
@@ -34,7 +34,7 @@ class CatalogError(InputError):
 
 
 class ArchConfigError(InputError):
-    """An architecture config (built-in or a Hugging Face config.json) is malformed or unsupported."""
+    """An architecture config (built-in or Hugging Face config.json) is malformed or unsupported."""
 
 
 class ProfileError(InputError):

@@ -1,4 +1,4 @@
-"""Memory of one deployment per chip: weights, activations, reserve, and the KV cache that is left."""
+"""Memory of one deployment per chip: weights, activations, reserve, and the KV cache left over."""
 
 from __future__ import annotations
 
@@ -86,7 +86,8 @@ class MemoryFit:
     @property
     def needed_bytes(self) -> float:
         """Bytes per chip needed to hold the weights, workspace and one request's KV."""
-        return self.weight_bytes + self.activation_bytes + self.need_tokens * self.kv_bytes_per_token
+        kv_bytes = self.need_tokens * self.kv_bytes_per_token
+        return self.weight_bytes + self.activation_bytes + kv_bytes
 
     def explain(self) -> str:
         gb = 1e9

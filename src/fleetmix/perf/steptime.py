@@ -29,6 +29,15 @@ from fleetmix.perf.memory import kv_share_per_chip
 
 Array = NDArray[np.float64]
 
+PIPELINE_IMBALANCE = 0.15
+"""Extra round time with pipeline parallelism, at the limit of many stages (fraction).
+
+NOTE: micro-batches that mix prefill chunks and decode tokens cost different amounts per stage,
+so stages wait on one another; the round grows by PIPELINE_IMBALANCE × (pp - 1) / pp. An
+assumption (no public measurement in the reference isolates it); without it the model would
+prefer deep pipelines over tensor parallelism at high batch, which engines do not see.
+"""
+
 
 def _roofline(flops: Array, bytes_: Array, flops_per_s: float, bytes_per_s: float) -> Array:
     return np.maximum(flops / flops_per_s, bytes_ / bytes_per_s)
@@ -114,6 +123,9 @@ def step_breakdown(
     linear = linear + lm_head
 
     attention = _attention_s(dep, d_mb, ctx, p_mb, pairs_mb, attn_flops_per_s, bw)
+    if dep.pp > 1:
+        imbalance = 1.0 + PIPELINE_IMBALANCE * (dep.pp - 1) / dep.pp
+        linear, attention = linear * imbalance, attention * imbalance
     comm = _comm_s(dep, t)
     overhead = eff.step_overhead_s + eff.seq_overhead_s * (d + p_seqs) + 0.0 * t
     return StepBreakdown(linear_s=linear, attention_s=attention, comm_s=comm, overhead_s=overhead)

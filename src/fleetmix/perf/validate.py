@@ -18,8 +18,8 @@ from fleetmix.catalog import Catalog, load_catalog
 from fleetmix.errors import FleetmixError
 from fleetmix.perf.engines import EngineTable, shipped_engine_table
 from fleetmix.perf.estimate import estimate, make_deployment
-from fleetmix.perf.throughput import prefill_time_s
 from fleetmix.perf.steptime import step_time_s
+from fleetmix.perf.throughput import prefill_time_s
 
 THROUGHPUT_METRICS = ("output_tokens_per_s", "tokens_per_s")
 

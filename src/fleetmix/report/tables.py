@@ -18,7 +18,7 @@ def _num(value: float | None, fmt: str = ",.0f", unknown: str = "unknown") -> st
 
 
 def accelerators_table(accs: Iterable[Accelerator]) -> Table:
-    table = Table(title="Accelerators (dense peaks; sources: `fleetmix catalog accelerators --json`)")
+    table = Table(title="Accelerators (dense peaks; sources: `catalog accelerators --json`)")
     for col in ("id", "vendor", "bf16 TF/s", "fp8 TF/s", "fp4 TF/s", "memory GB", "mem TB/s",
                 "scale-up GB/s", "domain", "TDP W", "year"):
         table.add_column(col, justify="left" if col in ("id", "vendor") else "right")
@@ -82,7 +82,8 @@ def estimate_table(est: Estimate) -> Table:
         ("operating batch", f"{est.operating_batch:,}"),
         ("output tokens/s", f"{est.throughput_output_tokens_per_s:,.0f}"),
         ("output tokens/s per chip", f"{est.throughput_output_tokens_per_s_per_chip:,.0f}"),
-        ("TTFT / TPOT at operating batch", f"{est.ttft_s * 1e3:,.0f} ms / {est.tpot_s * 1e3:.1f} ms"),
+        ("TTFT / TPOT at operating batch",
+         f"{est.ttft_s * 1e3:,.0f} ms / {est.tpot_s * 1e3:.1f} ms"),
         ("TTFT / TPOT at batch 1", f"{est.ttft_s_batch1 * 1e3:,.0f} ms / "
                                    f"{est.tpot_s_batch1 * 1e3:.1f} ms"),
         ("power (chips × TDP)", _num(est.power_w, ",.0f") + (" W" if est.power_w else "")),
