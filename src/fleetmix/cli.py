@@ -266,3 +266,7 @@ def validate_cmd(as_json: JsonOpt = False) -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()
