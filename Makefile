@@ -15,7 +15,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/fleetmix compare --arch llama-3.1-70b --isl 1000 --osl 1000
+	$(BIN)/fleetmix compare --arch llama-3.1-70b --isl 1000 --osl 1000 --max-tpot-ms 50
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -13,6 +13,7 @@ from fleetmix.errors import (
     FleetmixError,
     InputError,
     ProfileError,
+    TargetUnreachableError,
     UnknownNameError,
 )
 from fleetmix.perf import Comparison, Deployment, Estimate, Price, compare, estimate
@@ -35,6 +36,7 @@ __all__ = [
     "Offering",
     "Price",
     "ProfileError",
+    "TargetUnreachableError",
     "UnknownNameError",
     "ValidationSummary",
     "__version__",

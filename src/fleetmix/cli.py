@@ -46,7 +46,8 @@ def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except FleetmixError as exc:
-            err.print(f"[bold red]{type(exc).__name__}[/]: {exc}", highlight=False, markup=True)
+            err.print(f"[bold red]{type(exc).__name__}[/]: {exc}", highlight=False,
+                      soft_wrap=True)
             raise typer.Exit(1) from None
     return wrapper
 
@@ -177,6 +178,9 @@ def estimate_cmd(
     kv_precision: Annotated[str | None, typer.Option(help="KV cache: bf16 or fp8.")] = None,
     concurrency: Annotated[int | None, typer.Option(
         min=1, help="Running requests (default: the max-throughput batch).")] = None,
+    max_tpot_ms: Annotated[float | None, typer.Option(
+        min=0.001, help="Only operating points with time per output token at most this.")
+                           ] = None,
     offering: Annotated[str | None, typer.Option(help="Price from this offering id.")] = None,
     tier: Annotated[str, typer.Option(help="Price tier.")] = "on_demand",
     price_usd_per_chip_hour: Annotated[float | None, typer.Option(
@@ -192,7 +196,8 @@ def estimate_cmd(
     price = _price(cat, acc.id, offering, tier, price_usd_per_chip_hour)
     est = estimate(arch_rec, acc, chips=chips, precision=precision, isl=isl, osl=osl, tp=tp,
                    pp=pp, ep=ep, engine=engine, kv_precision=kv_precision,
-                   concurrency=concurrency, price=price)
+                   concurrency=concurrency, price=price,
+                   max_tpot_s=None if max_tpot_ms is None else max_tpot_ms / 1e3)
     if as_json:
         _print_json(est.to_dict())
     else:
@@ -209,6 +214,9 @@ def compare_cmd(
         help="bf16, fp8 or fp4 (default: fp8 where supported, else bf16).")] = None,
     vendor: Annotated[list[str] | None, typer.Option(help="Only these vendors.")] = None,
     tier: Annotated[str, typer.Option(help="Price tier.")] = "on_demand",
+    max_tpot_ms: Annotated[float | None, typer.Option(
+        min=0.001, help="Only operating points with time per output token at most this.")
+                           ] = None,
     offerings: OfferingsOpt = None,
     accelerators: AcceleratorsOpt = None,
     as_json: JsonOpt = False,
@@ -222,15 +230,17 @@ def compare_cmd(
             raise InputError(f"--vendor {v!r}: expected one of {', '.join(cat.vendors())}")
     arch_rec = arch_lib.load_arch(arch)
     result = compare(arch_rec, cat, isl=isl, osl=osl, precision=precision, vendors=vendor,
-                     tier=tier)
+                     tier=tier, max_tpot_s=None if max_tpot_ms is None else max_tpot_ms / 1e3)
     if as_json:
         _print_json({"arch": arch_rec.name, "isl": isl, "osl": osl, "tier": tier,
+                     "max_tpot_ms": max_tpot_ms,
                      "rows": [r.to_dict() for r in result.rows],
                      "skipped": [{"accelerator": a, "reason": r} for a, r in result.skipped]})
     else:
+        slo = "" if max_tpot_ms is None else f", TPOT <= {max_tpot_ms:g} ms"
         out.print(tables.comparison_table(
-            result, f"{arch_rec.name}, ISL {isl} / OSL {osl}: best replica per accelerator, "
-                    f"{tier} prices"))
+            result, f"{arch_rec.name}, ISL {isl} / OSL {osl}{slo}: best replica per "
+                    f"accelerator, {tier} prices"))
 
 
 @app.command("validate")

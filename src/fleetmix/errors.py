@@ -9,7 +9,8 @@ Every error a user can cause derives from `FleetmixError`; the CLI prints
     │   ├── ArchConfigError        an architecture config is malformed or unsupported
     │   └── ProfileError           an accelerator/engine profile is malformed
     ├── UnknownNameError           a name (accelerator, arch, engine, offering) is not known
-    └── DoesNotFitError            a deployment the user asked for does not fit in memory
+    ├── DoesNotFitError            a deployment the user asked for does not fit in memory
+    └── TargetUnreachableError     no layout of the deployment meets the latency target asked for
 
 Expected outcomes that are not errors (a layout that does not fit while searching, an
 infeasible plan) are return values, not exceptions.
@@ -58,3 +59,7 @@ class UnknownNameError(FleetmixError):
 
 class DoesNotFitError(FleetmixError):
     """The requested deployment does not fit in the accelerators' memory."""
+
+
+class TargetUnreachableError(FleetmixError):
+    """No layout of the requested deployment meets the latency target (e.g. --max-tpot-ms)."""

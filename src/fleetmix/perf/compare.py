@@ -31,11 +31,14 @@ def default_precision(acc: Accelerator) -> str:
 
 
 def chip_counts(acc: Accelerator) -> list[int]:
-    """Replica sizes tried: powers of two within the scale-up domain (and 12 for 12-chip hosts)."""
-    counts = [n for n in (1, 2, 4, 8, 16) if n <= min(acc.scaleup_domain_chips, MAX_COMPARE_CHIPS)]
+    """Replica sizes tried: powers of two up to MAX_COMPARE_CHIPS, and 12 for 12-chip hosts.
+
+    Sizes beyond the scale-up domain are reached by pipeline stages across domains.
+    """
+    counts = [n for n in (1, 2, 4, 8, 16) if n <= MAX_COMPARE_CHIPS]
     if acc.scaleup_domain_chips == 12:
         counts.append(12)
-    return counts
+    return sorted(counts)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,7 +58,7 @@ def _score(est: Estimate) -> tuple[int, float]:
 
 def compare(arch: Arch, catalog: Catalog, *, isl: int, osl: int, precision: str | None = None,
             vendors: Sequence[str] | None = None, tier: str = "on_demand",
-            engines: EngineTable | None = None) -> Comparison:
+            max_tpot_s: float | None = None, engines: EngineTable | None = None) -> Comparison:
     """Best replica size and layout per accelerator, ranked by $ per million output tokens.
 
     Accelerators without a price in `tier` rank after priced ones, by output tokens/s per chip.
@@ -76,7 +79,7 @@ def compare(arch: Arch, catalog: Catalog, *, isl: int, osl: int, precision: str 
         for chips in chip_counts(acc):
             try:
                 est = estimate(arch, acc, chips=chips, precision=chosen, isl=isl, osl=osl,
-                               price=price, engines=engines)
+                               max_tpot_s=max_tpot_s, price=price, engines=engines)
             except FleetmixError as exc:
                 last_error = str(exc)
                 continue

@@ -7,7 +7,7 @@ from typing import Any
 
 from fleetmix.arch.records import Arch
 from fleetmix.catalog.records import Accelerator
-from fleetmix.errors import DoesNotFitError, InputError
+from fleetmix.errors import DoesNotFitError, InputError, TargetUnreachableError
 from fleetmix.perf.deployment import Deployment, default_kv_precision
 from fleetmix.perf.engines import Efficiency, EngineTable, shipped_engine_table
 from fleetmix.perf.throughput import BatchLimit, batch_limit, best_batch, operating_point
@@ -107,12 +107,15 @@ def make_deployment(arch: Arch, acc: Accelerator, *, tp: int, pp: int, ep: int, 
 def estimate(arch: Arch, acc: Accelerator, *, chips: int, precision: str, isl: int, osl: int,
              tp: int | None = None, pp: int | None = None, ep: int | None = None,
              engine: str | None = None, kv_precision: str | None = None,
-             concurrency: int | None = None, price: Price | None = None,
-             engines: EngineTable | None = None, efficiency: Efficiency | None = None,
-             ) -> Estimate:
+             concurrency: int | None = None, max_tpot_s: float | None = None,
+             price: Price | None = None, engines: EngineTable | None = None,
+             efficiency: Efficiency | None = None) -> Estimate:
     """Estimate the best layout of `chips` chips (or the one given) at ISL/OSL.
 
-    Raises DoesNotFitError (with bytes needed against available) when no layout fits.
+    The operating point is `concurrency` running requests if given, else the batch with the
+    highest throughput whose time per output token is at most `max_tpot_s` (no limit if None).
+    Raises DoesNotFitError (with bytes needed against available) when no layout fits, and
+    TargetUnreachableError when layouts fit but none meets `max_tpot_s`.
     """
     if isl < 1 or osl < 1:
         raise InputError(f"isl ({isl}) and osl ({osl}) must be >= 1")
@@ -125,6 +128,7 @@ def estimate(arch: Arch, acc: Accelerator, *, chips: int, precision: str, isl: i
         )
     best: tuple[float, Deployment, BatchLimit, int] | None = None
     tightest: BatchLimit | None = None
+    fastest_tpot_s = float("inf")
     for t, p, e in layouts:
         dep = make_deployment(arch, acc, tp=t, pp=p, ep=e, precision=precision, engine=engine,
                               kv_precision=kv_precision, engines=engines, efficiency=efficiency)
@@ -133,12 +137,23 @@ def estimate(arch: Arch, acc: Accelerator, *, chips: int, precision: str, isl: i
             if tightest is None or limit.memory.kv_budget_bytes > tightest.memory.kv_budget_bytes:
                 tightest = limit
             continue
-        batch = best_batch(dep, isl, osl, limit.max_batch)
         if concurrency is not None:
-            batch = min(concurrency, limit.max_batch)
+            batch: int | None = min(concurrency, limit.max_batch)
+        else:
+            batch = best_batch(dep, isl, osl, limit.max_batch, max_tpot_s)
+        if batch is None:
+            fastest_tpot_s = min(fastest_tpot_s, operating_point(dep, isl, osl, 1).tpot_s)
+            continue
         tput = operating_point(dep, isl, osl, batch).throughput_output_tokens_per_s
         if best is None or tput > best[0]:
             best = (tput, dep, limit, batch)
+    if best is None and fastest_tpot_s < float("inf"):
+        assert max_tpot_s is not None
+        raise TargetUnreachableError(
+            f"no layout of {arch.name} at {precision} on {chips}x {acc.id} reaches a time per "
+            f"output token of {max_tpot_s * 1e3:.1f} ms at ISL {isl} / OSL {osl}; the fastest "
+            f"is {fastest_tpot_s * 1e3:.1f} ms at batch 1"
+        )
     if best is None:
         assert tightest is not None
         raise DoesNotFitError(

@@ -29,6 +29,10 @@ from fleetmix.perf.memory import kv_share_per_chip
 
 Array = NDArray[np.float64]
 
+SCALE_OUT_BW_BYTES_PER_S = 50e9
+"""Network bandwidth per accelerator between scale-up domains, one direction: a 400 Gb/s NIC per
+chip, as in NVIDIA DGX/HGX H100 and H200 reference clusters (one ConnectX-7 per GPU)."""
+
 PIPELINE_IMBALANCE = 0.15
 """Extra round time with pipeline parallelism, at the limit of many stages (fraction).
 
@@ -177,7 +181,9 @@ def _comm_s(dep: Deployment, t: Array) -> Array:
             all_to_all = 2.0 * (eff.collective_latency_s + routed / link)
             total = total + moe_layers * all_to_all
     if dep.pp > 1:
-        # Stage hand-offs cross the scale-up link when one exists, else the host network.
-        hop_bw = link if link > 0 else 25e9
+        # Hand-offs stay on the scale-up link inside one domain and cross the data-centre
+        # network when the replica spans domains (multi-node pipeline parallelism).
+        in_domain = dep.chips <= acc.scaleup_domain_chips and link > 0
+        hop_bw = link if in_domain else SCALE_OUT_BW_BYTES_PER_S * eff.comm_eff
         total = total + dep.pp * (eff.collective_latency_s + msg_bytes / hop_bw)
     return total

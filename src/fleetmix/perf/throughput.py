@@ -115,7 +115,17 @@ def operating_point(dep: Deployment, isl: int, osl: int, batch: int) -> Operatin
     )
 
 
-def best_batch(dep: Deployment, isl: int, osl: int, max_batch: int) -> int:
-    """Batch in 1..max_batch with the highest throughput (all evaluated in one vector call)."""
+def best_batch(dep: Deployment, isl: int, osl: int, max_batch: int,
+               max_tpot_s: float | None = None) -> int | None:
+    """Batch in 1..max_batch with the highest throughput whose TPOT meets `max_tpot_s`.
+
+    All batches are evaluated in one vector call. None when no batch meets the TPOT target.
+    """
     batches: NDArray[np.float64] = np.arange(1, max_batch + 1, dtype=np.float64)
-    return int(batches[int(np.argmax(output_throughput(dep, isl, osl, batches)))])
+    step = steady_step_time_s(dep, isl, osl, batches)
+    tput = batches / step
+    if max_tpot_s is not None:
+        tput = np.where(step <= max_tpot_s, tput, -np.inf)
+        if not np.isfinite(tput).any():
+            return None
+    return int(batches[int(np.argmax(tput))])
