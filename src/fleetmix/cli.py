@@ -11,6 +11,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from fleetmix import arch as arch_lib
 from fleetmix import catalog as catalog_lib
@@ -46,8 +47,8 @@ def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except FleetmixError as exc:
-            err.print(f"[bold red]{type(exc).__name__}[/]: {exc}", highlight=False,
-                      soft_wrap=True)
+            err.print(f"[bold red]{type(exc).__name__}[/]: {escape(str(exc))}",
+                      highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
     return wrapper
 

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fleetmix.catalog.records import VENDORS, Accelerator
-from fleetmix.errors import ProfileError, UnknownNameError
+from fleetmix.errors import InputError, ProfileError, UnknownNameError
 
 KvReserve = Literal["full", "on_demand"]
 
@@ -114,10 +114,22 @@ class EngineTable:
 
     def default_for(self, acc: Accelerator) -> EngineProfile:
         """The vendor's best-known stack for this accelerator."""
-        return self.engines[self.default_engine[acc.vendor]]
+        engine_id = self.default_engine.get(acc.vendor)
+        if engine_id is None:
+            raise ProfileError(
+                f"no default engine for vendor {acc.vendor!r} ({acc.id}); default_engine "
+                f"covers: {', '.join(sorted(self.default_engine))}. Pass an engine explicitly."
+            )
+        return self.engines[engine_id]
 
     def efficiency(self, acc: Accelerator, engine_id: str) -> Efficiency:
         """The first rule matching (engine, accelerator id or vendor)."""
+        engine = self.engine(engine_id)
+        if acc.vendor not in engine.vendors:
+            raise InputError(
+                f"engine {engine_id!r} ({engine.name}) does not run on {acc.vendor} "
+                f"accelerators such as {acc.id}; it runs on: {', '.join(engine.vendors)}"
+            )
         for rule in self.rules:
             if rule.engine != engine_id:
                 continue
@@ -126,7 +138,6 @@ class EngineTable:
             if rule.vendor is not None and rule.vendor != acc.vendor:
                 continue
             return Efficiency(**rule.model_dump(exclude={"engine", "vendor", "accelerators"}))
-        engine = self.engine(engine_id)
         raise ProfileError(
             f"engine {engine_id!r} ({engine.name}) has no efficiency for {acc.id} "
             f"(vendor {acc.vendor}); it runs on: {', '.join(engine.vendors)}"
@@ -151,9 +162,17 @@ def parse_engine_table(data: Any, origin: str) -> EngineTable:
                 f"{origin}: default_engine.{vendor} = {engine_id!r}: expected a vendor in "
                 f"{VENDORS} and an engine in {sorted(engines)}"
             )
+    for engine_row in doc.engines:
+        unknown = sorted(set(engine_row.vendors) - set(VENDORS))
+        if unknown:
+            raise ProfileError(f"{origin}: engines[{engine_row.id}].vendors: unknown "
+                               f"{', '.join(unknown)} (expected some of {', '.join(VENDORS)})")
     for i, rule in enumerate(doc.efficiencies):
         if rule.engine not in engines:
             raise ProfileError(f"{origin}: efficiencies[{i}].engine {rule.engine!r} is not defined")
+        if rule.vendor is not None and rule.vendor not in VENDORS:
+            raise ProfileError(f"{origin}: efficiencies[{i}].vendor {rule.vendor!r}: expected "
+                               f"one of {', '.join(VENDORS)}")
     return EngineTable(engines=engines, default_engine=dict(doc.default_engine),
                        rules=tuple(doc.efficiencies))
 

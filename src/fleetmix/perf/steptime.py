@@ -123,7 +123,7 @@ def step_breakdown(
     logits = (d_mb + p_seqs / micro)
     head_params = arch.vocab_size * arch.hidden_size / tp
     lm_head = _roofline(2.0 * head_params * logits, head_params * 2.0 + 0.0 * logits,
-                        acc.peak_flops_per_s.get("bf16", mm_flops_per_s) * eff.matmul_eff, bw)
+                        attention_peak_flops_per_s(dep) * eff.matmul_eff, bw)
     linear = linear + lm_head
 
     attention = _attention_s(dep, d_mb, ctx, p_mb, pairs_mb, attn_flops_per_s, bw)
