@@ -110,7 +110,7 @@ def step_breakdown(
     # FFN: dense layers, then MoE layers (only the experts the batch touches are read).
     if arch.num_ffn_dense_layers:
         ffn = _roofline(2.0 * arch.dense_ffn_params_per_layer / tp * t,
-                        arch.dense_ffn_params_per_layer / tp * wb + 0.0 * t, mm_flops_per_s, bw)
+                        arch.dense_ffn_params_per_layer / tp * wb, mm_flops_per_s, bw)
         linear = linear + arch.num_ffn_dense_layers * ffn
     if arch.is_moe:
         touched = expected_experts_touched(arch.num_experts, arch.num_experts_per_token, t)
@@ -120,9 +120,9 @@ def step_breakdown(
         linear = linear + arch.num_moe_layers * _roofline(moe_flops, moe_bytes, mm_flops_per_s, bw)
 
     # LM head (kept bf16) for the sequences that sample a token this step.
-    logits = (d_mb + p_seqs / micro)
+    logits = d_mb + p_seqs / micro
     head_params = arch.vocab_size * arch.hidden_size / tp
-    lm_head = _roofline(2.0 * head_params * logits, head_params * 2.0 + 0.0 * logits,
+    lm_head = _roofline(2.0 * head_params * logits, head_params * 2.0,
                         attention_peak_flops_per_s(dep) * eff.matmul_eff, bw)
     linear = linear + lm_head
 
@@ -131,7 +131,7 @@ def step_breakdown(
         imbalance = 1.0 + PIPELINE_IMBALANCE * (dep.pp - 1) / dep.pp
         linear, attention = linear * imbalance, attention * imbalance
     comm = _comm_s(dep, t)
-    overhead = eff.step_overhead_s + eff.seq_overhead_s * (d + p_seqs) + 0.0 * t
+    overhead = np.broadcast_to(eff.step_overhead_s + eff.seq_overhead_s * (d + p_seqs), t.shape)
     return StepBreakdown(linear_s=linear, attention_s=attention, comm_s=comm, overhead_s=overhead)
 
 
