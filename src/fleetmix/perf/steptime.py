@@ -43,7 +43,8 @@ prefer deep pipelines over tensor parallelism at high batch, which engines do no
 """
 
 
-def _roofline(flops: Array, bytes_: Array, flops_per_s: float, bytes_per_s: float) -> Array:
+def _roofline(flops: Array, bytes_: Array | float, flops_per_s: float, bytes_per_s: float
+              ) -> Array:
     return np.maximum(flops / flops_per_s, bytes_ / bytes_per_s)
 
 
