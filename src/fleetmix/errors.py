@@ -7,8 +7,9 @@ Every error a user can cause derives from `FleetmixError`; the CLI prints
     ├── InputError                 a file or argument the user gave is malformed
     │   ├── CatalogError           a catalog row breaks the schema or an integrity check
     │   ├── ArchConfigError        an architecture config is malformed or unsupported
-    │   └── ProfileError           an accelerator/engine profile is malformed
-    ├── UnknownNameError           a name (accelerator, arch, engine, offering) is not known
+    │   ├── ProfileError           an accelerator/engine profile is malformed
+    │   └── TraceError             a request trace file or trace argument is malformed
+    ├── UnknownNameError           a name (accelerator, arch, engine, offering, trace) is not known
     ├── DoesNotFitError            a deployment the user asked for does not fit in memory
     └── TargetUnreachableError     no layout of the deployment meets the latency target asked for
 
@@ -40,6 +41,13 @@ class ArchConfigError(InputError):
 
 class ProfileError(InputError):
     """An accelerator or engine profile is malformed."""
+
+
+class TraceError(InputError):
+    """A request trace (file, column mapping or transform argument) is malformed.
+
+    For a file, the message names the file, the 1-based line (header included) and the column.
+    """
 
 
 class UnknownNameError(FleetmixError):

@@ -84,7 +84,7 @@ def step_breakdown(
     prefill_seqs: ArrayLike = 0.0,
 ) -> StepBreakdown:
     """Time of one step of the replica, split by kind of work."""
-    arch, acc, eff = dep.arch, dep.accelerator, dep.efficiency
+    acc, eff = dep.accelerator, dep.efficiency
     d = np.asarray(decode_seqs, dtype=np.float64)
     ctx = np.asarray(decode_context_tokens, dtype=np.float64)
     p = np.asarray(prefill_tokens, dtype=np.float64)
@@ -95,10 +95,24 @@ def step_breakdown(
     micro = np.minimum(float(dep.pp), np.maximum(tokens, 1.0))  # micro-batches in flight
     t = tokens / micro  # tokens per micro-batch
     d_mb, p_mb, pairs_mb = d / micro, p / micro, pairs / micro
-    tp = float(dep.tp)
 
-    mm_flops_per_s = acc.peak_flops_per_s[dep.precision] * eff.matmul_eff
+    linear = linear_s(dep, t) + lm_head_s(dep, d_mb + p_seqs / micro)
     attn_flops_per_s = attention_peak_flops_per_s(dep) * eff.attn_eff
+    bw = acc.mem_bw_bytes_per_s * eff.mem_eff
+    attention = _attention_s(dep, d_mb, ctx, p_mb, pairs_mb, attn_flops_per_s, bw)
+    if dep.pp > 1:
+        imbalance = 1.0 + PIPELINE_IMBALANCE * (dep.pp - 1) / dep.pp
+        linear, attention = linear * imbalance, attention * imbalance
+    comm = _comm_s(dep, t)
+    overhead = np.broadcast_to(eff.step_overhead_s + eff.seq_overhead_s * (d + p_seqs), t.shape)
+    return StepBreakdown(linear_s=linear, attention_s=attention, comm_s=comm, overhead_s=overhead)
+
+
+def linear_s(dep: Deployment, t: Array) -> Array:
+    """Weight GEMMs of all layers (LM head excluded) for a micro-batch of `t` tokens."""
+    arch, acc, eff = dep.arch, dep.accelerator, dep.efficiency
+    tp = float(dep.tp)
+    mm_flops_per_s = acc.peak_flops_per_s[dep.precision] * eff.matmul_eff
     bw = acc.mem_bw_bytes_per_s * eff.mem_eff
     wb = dep.weight_bytes_per_param
 
@@ -119,21 +133,16 @@ def step_breakdown(
         moe_flops = 2.0 * active / tp * t + 2.0 * arch.router_params_per_layer * t
         moe_bytes = (touched * arch.expert_params + arch.shared_expert_params) / tp * wb
         linear = linear + arch.num_moe_layers * _roofline(moe_flops, moe_bytes, mm_flops_per_s, bw)
+    return linear
 
-    # LM head (kept bf16) for the sequences that sample a token this step.
-    logits = d_mb + p_seqs / micro
-    head_params = arch.vocab_size * arch.hidden_size / tp
-    lm_head = _roofline(2.0 * head_params * logits, head_params * 2.0,
-                        attention_peak_flops_per_s(dep) * eff.matmul_eff, bw)
-    linear = linear + lm_head
 
-    attention = _attention_s(dep, d_mb, ctx, p_mb, pairs_mb, attn_flops_per_s, bw)
-    if dep.pp > 1:
-        imbalance = 1.0 + PIPELINE_IMBALANCE * (dep.pp - 1) / dep.pp
-        linear, attention = linear * imbalance, attention * imbalance
-    comm = _comm_s(dep, t)
-    overhead = np.broadcast_to(eff.step_overhead_s + eff.seq_overhead_s * (d + p_seqs), t.shape)
-    return StepBreakdown(linear_s=linear, attention_s=attention, comm_s=comm, overhead_s=overhead)
+def lm_head_s(dep: Deployment, logits: Array) -> Array:
+    """LM head (kept bf16) for `logits` sequences that sample a token in a micro-batch."""
+    arch, eff = dep.arch, dep.efficiency
+    head_params = arch.vocab_size * arch.hidden_size / dep.tp
+    return _roofline(2.0 * head_params * logits, head_params * 2.0,
+                     attention_peak_flops_per_s(dep) * eff.matmul_eff,
+                     dep.accelerator.mem_bw_bytes_per_s * eff.mem_eff)
 
 
 def step_time_s(dep: Deployment, **batch: ArrayLike) -> Array:

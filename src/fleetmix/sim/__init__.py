@@ -1,0 +1,1 @@
+"""Serving simulation: continuous batching over a paged KV cache, routing, capacity search."""

@@ -1,0 +1,155 @@
+"""Run replicas over traffic: open loop (trace arrivals, routed) or closed loop (N clients)."""
+
+from __future__ import annotations
+
+import enum
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from fleetmix.perf.deployment import Deployment
+from fleetmix.perf.memory import memory_fit
+from fleetmix.perf.stepcost import compile_step_cost
+from fleetmix.sim.metrics import LatencyStats, SimResult, Slo
+from fleetmix.sim.replica import Replica, RequestTable, SchedulerLimits
+from fleetmix.workload import Trace
+
+IDLE_POWER_FRACTION = 0.3
+"""Power of an idle accelerator as a fraction of TDP (an assumption; HBM and clocks stay up)."""
+
+
+class Router(enum.Enum):
+    """How an arriving request picks a replica."""
+
+    ROUND_ROBIN = "round-robin"
+    LEAST_OUTSTANDING = "least-outstanding-tokens"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplicaSetup:
+    """What every replica of a run shares: deployment, KV capacity, compiled step cost."""
+
+    dep: Deployment
+    kv_cache_tokens: int
+
+    @classmethod
+    def for_requests(cls, dep: Deployment, mean_request_tokens: float) -> ReplicaSetup:
+        fit = memory_fit(dep, max(1, int(mean_request_tokens)))
+        return cls(dep=dep, kv_cache_tokens=fit.kv_cache_tokens)
+
+
+def _replicas(setup: ReplicaSetup, count: int, table: RequestTable,
+              on_finish: object = None) -> list[Replica]:
+    cost = compile_step_cost(setup.dep)
+    limits = SchedulerLimits.for_deployment(setup.dep, setup.kv_cache_tokens)
+    return [Replica(i, cost, limits, table, on_finish) for i in range(count)]  # type: ignore[arg-type]
+
+
+def simulate_trace(dep: Deployment, trace: Trace, *, replicas: int = 1,
+                   router: Router = Router.ROUND_ROBIN, slo: Slo | None = None,
+                   time_limit_s: float = math.inf) -> SimResult:
+    """Open loop: every request of `trace` arrives at its time and is routed to a replica."""
+    start = time.perf_counter()
+    mean_tokens = float(np.mean(trace.input_tokens + trace.output_tokens)) if trace.num_requests else 1.0
+    setup = ReplicaSetup.for_requests(dep, mean_tokens)
+    table = RequestTable(trace.arrival_s.tolist(), trace.input_tokens.tolist(),
+                         trace.output_tokens.tolist())
+    reps = _replicas(setup, replicas, table)
+    arrivals = table.arrival_s
+    for rid in range(len(table)):
+        t = arrivals[rid]
+        if t > time_limit_s:
+            break
+        if router is Router.ROUND_ROBIN or replicas == 1:
+            target = reps[rid % replicas]
+            target.advance_to(t)
+        else:
+            for rep in reps:
+                rep.advance_to(t)
+            target = min(reps, key=lambda r: (r.outstanding_tokens, r.index))
+        target.submit(rid)
+    for rep in reps:
+        rep.drain(time_limit_s)
+    return summarize(table, reps, dep, slo, time.perf_counter() - start)
+
+
+def simulate_clients(dep: Deployment, *, concurrency: int, num_requests: int,
+                     input_tokens: Sequence[int], output_tokens: Sequence[int],
+                     replicas: int = 1, slo: Slo | None = None) -> SimResult:
+    """Closed loop: `concurrency` clients each send a request as soon as their last one ends.
+
+    Request shapes cycle through `input_tokens`/`output_tokens` (one fixed shape, or the
+    lengths of a trace). Client i is pinned to replica i mod `replicas`.
+    """
+    if concurrency < 1 or num_requests < 1:
+        raise ValueError(f"concurrency ({concurrency}) and num_requests ({num_requests}) >= 1")
+    start = time.perf_counter()
+    shapes = list(zip(input_tokens, output_tokens, strict=True))
+    setup = ReplicaSetup.for_requests(dep, float(np.mean([i + o for i, o in shapes])))
+    table = RequestTable([], [], [])
+    issued = 0
+    client_of: dict[int, int] = {}
+    reps: list[Replica] = []
+
+    def issue(client: int, at_s: float) -> None:
+        nonlocal issued
+        isl, osl = shapes[issued % len(shapes)]
+        rid = table.append(at_s, isl, osl)
+        issued += 1
+        client_of[rid] = client
+        reps[client % replicas].submit(rid)
+
+    def on_finish(rid: int, now_s: float) -> None:
+        if issued < num_requests:
+            issue(client_of[rid], now_s)
+
+    reps.extend(_replicas(setup, replicas, table, on_finish))
+    for client in range(min(concurrency, num_requests)):
+        issue(client, 0.0)
+    for rep in reps:
+        rep.drain()
+    return summarize(table, reps, dep, slo, time.perf_counter() - start)
+
+
+def summarize(table: RequestTable, reps: list[Replica], dep: Deployment, slo: Slo | None,
+              wall_s: float) -> SimResult:
+    """Latency percentiles and totals of a finished run."""
+    arrival = table.column("arrival_s")
+    first = table.column("first_token_s")
+    finish = table.column("finish_s")
+    outputs = table.column("output_tokens")
+    done = np.isfinite(finish)
+    ttft = (first - arrival)[done]
+    e2e = (finish - arrival)[done]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tpot = np.where(outputs[done] > 1, (finish - first)[done] / (outputs[done] - 1), np.nan)
+    queue = (table.column("scheduled_s") - arrival)[done]
+    span = float(finish[done].max() - arrival.min()) if done.any() else 0.0
+    ttft_stats, tpot_stats = LatencyStats.of(ttft), LatencyStats.of(tpot)
+    busy = sum(r.busy_s for r in reps)
+    tdp = dep.accelerator.tdp_w
+    energy = None
+    if tdp is not None:
+        idle = max(span * len(reps) - busy, 0.0)
+        energy = dep.chips * tdp * (busy + IDLE_POWER_FRACTION * idle)
+    goodput, met = None, None
+    if slo is not None and not slo.empty:
+        ok = slo.request_ok(ttft, tpot)
+        goodput = float(ok.sum()) / span if span > 0 else 0.0
+        met = slo.met_by(ttft_stats, tpot_stats) and bool(done.all())
+    rejected = sum(1 for s in table.state if s == 4)
+    return SimResult(
+        requests=len(table), completed=int(done.sum()), rejected=rejected, replicas=len(reps),
+        ttft_s=ttft_stats, tpot_s=tpot_stats, e2e_s=LatencyStats.of(e2e),
+        queue_s=LatencyStats.of(queue),
+        throughput_output_tokens_per_s=float(outputs[done].sum()) / span if span > 0 else 0.0,
+        throughput_requests_per_s=float(done.sum()) / span if span > 0 else 0.0,
+        goodput_requests_per_s=goodput, slo="none" if slo is None else slo.describe(),
+        slo_met=met, simulated_s=span, wall_s=wall_s,
+        preemptions=sum(r.preemptions for r in reps),
+        utilisation=busy / (span * len(reps)) if span > 0 else 0.0, energy_j=energy,
+        steps=sum(r.steps for r in reps),
+    )
