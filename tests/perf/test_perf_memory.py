@@ -119,7 +119,8 @@ def test_sliding_layers_hold_only_the_window() -> None:
 
 
 def test_405b_bf16_does_not_fit_one_h100() -> None:
-    fit = memory_fit(deploy("llama-3.1-405b", precision="bf16"), need_tokens=2000)
+    # vLLM's budget is 90% of the whole device (TensorRT-LLM's is 90% of what weights leave)
+    fit = memory_fit(deploy("llama-3.1-405b", precision="bf16", engine="vllm"), need_tokens=2000)
     # 405B params x 2 bytes = 810 GB against 72 GB usable
     assert fit.weight_bytes > 800e9
     assert fit.usable_bytes == pytest.approx(H100_USABLE_BYTES)
@@ -160,3 +161,14 @@ def test_more_tp_leaves_more_kv_room_per_replica() -> None:
     # twice the chips: more than twice the KV tokens (the weights take a smaller share)
     assert tp4.kv_cache_tokens > 2 * tp2.kv_cache_tokens
     assert math.isclose(tp4.weight_bytes * 2, tp2.weight_bytes)
+
+
+def test_trtllm_kv_budget_is_a_fraction_of_the_memory_weights_leave() -> None:
+    dep = deploy("llama-3.1-8b", precision="fp8")
+    assert dep.engine.mem_fraction_of == "free"
+    fit = memory_fit(dep, need_tokens=2000)
+    free = 80e9 - fit.weight_bytes - fit.activation_bytes
+    assert fit.kv_budget_bytes == pytest.approx(0.9 * free)
+    assert fit.usable_bytes == pytest.approx(80e9 - 0.1 * free)
+    too_big = memory_fit(deploy("llama-3.1-405b", precision="bf16"), need_tokens=2000)
+    assert not too_big.fits and too_big.usable_bytes == pytest.approx(80e9)

@@ -175,7 +175,9 @@ def test_tp_allreduce_time_dense() -> None:
     tokens = 16
     ring = 2 * (2 - 1) / 2  # ring all-reduce moves 2(n-1)/n of the message
     message_bytes = tokens * 4096 * 2  # bf16 activations
-    per_allreduce = latency_s + ring * message_bytes / (H100_NVLINK_UNI_BYTES_PER_S * comm_eff)
+    steps = 2  # 2·log2(tp) latency steps for tp=2
+    link = H100_NVLINK_UNI_BYTES_PER_S * comm_eff
+    per_allreduce = steps * latency_s + ring * message_bytes / link
     expected = 2 * 32 * per_allreduce  # after attention and after the FFN, 32 layers
     parts = step_breakdown(dep, decode_seqs=tokens, decode_context_tokens=1000)
     assert float(parts.comm_s) == pytest.approx(expected, rel=1e-9)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bisect
 import csv
+import io
+import itertools
 import statistics
 import time
 from datetime import datetime
@@ -16,14 +18,17 @@ from fleetmix.workload import builtin_trace_names, load_trace
 from fleetmix.workload.loaders import _load_builtin
 
 DATA = resources.files("fleetmix.workload") / "data"
-FILES = {"azure-code": "AzureLLMInferenceTrace_code.csv", "azure-conv": "AzureLLMInferenceTrace_conv.csv"}
+FILES = {
+    "azure-code": "AzureLLMInferenceTrace_code.csv",
+    "azure-conv": "AzureLLMInferenceTrace_conv.csv",
+}
 # Data rows (header excluded). `wc -l` reports one fewer: the files end without a newline.
 ROWS = {"azure-code": 8819, "azure-conv": 19366}
 
 
 def read_rows(name: str) -> list[dict[str, str]]:
-    with (DATA / FILES[name]).open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+    text = (DATA / FILES[name]).read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
 def parse_ts(text: str) -> datetime:
@@ -54,7 +59,7 @@ def test_summary_matches_independent_computation(name: str) -> None:
     out = [int(r["GeneratedTokens"]) for r in rows]
     times = [parse_ts(r["TIMESTAMP"]) for r in rows]
     arrival = [(t - times[0]).total_seconds() for t in times]
-    gaps = [b - a for a, b in zip(arrival, arrival[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(arrival)]
     peak = max(bisect.bisect_left(arrival, t + 60.0) - i for i, t in enumerate(arrival)) / 60.0
 
     s = load_trace(name).summary()
@@ -63,7 +68,9 @@ def test_summary_matches_independent_computation(name: str) -> None:
     assert s["duration_s"] == approx(arrival[-1], abs=1e-6)
     assert s["mean_rate_rps"] == approx(len(rows) / arrival[-1])
     assert s["peak_rate_rps_60s"] == approx(peak)
-    assert s["interarrival_cv"] == approx(statistics.pstdev(gaps) / statistics.fmean(gaps), rel=1e-6)
+    assert s["interarrival_cv"] == approx(
+        statistics.pstdev(gaps) / statistics.fmean(gaps), rel=1e-6
+    )
     for col, values in (("input_tokens", inp), ("output_tokens", out)):
         pct = statistics.quantiles(values, n=100, method="inclusive")
         assert s[f"{col}_mean"] == approx(statistics.fmean(values))

@@ -34,7 +34,9 @@ class EngineProfile:
     max_batch_tokens: int  # token budget of one engine step (prefill chunk + decode tokens)
     kv_block_tokens: int  # tokens per paged KV block
     kv_reserve: KvReserve  # "full": reserve ISL+OSL at admission; "on_demand": grow, preempt
-    mem_utilization: float  # fraction of device memory the engine may use
+    mem_utilization: float  # fraction of device memory the engine may use (see mem_fraction_of)
+    mem_fraction_of: Literal["total", "free"] = "total"  # "free": KV gets that fraction of the
+    # memory left after weights and workspace (TensorRT-LLM's free_gpu_memory_fraction)
     source: str
 
 
@@ -48,7 +50,10 @@ class Efficiency:
     comm_eff: float  # of scale-up bandwidth, in collectives
     step_overhead_s: float  # host time per engine step
     seq_overhead_s: float  # host time per running sequence per step
-    collective_latency_s: float  # fixed latency of one collective (all-reduce, all-to-all)
+    collective_latency_s: float  # latency of one step of a collective; an all-reduce over tp
+    # chips takes 2·log2(tp) steps, an all-to-all 2
+    request_overhead_s: float = 0.0  # server time per request outside engine steps (HTTP,
+    # tokenization, streaming the first chunk): added to TTFT and end-to-end latency
     fitted: bool  # True: fitted to public measurements; False: an assumption
     source: str
 
@@ -57,7 +62,8 @@ class Efficiency:
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:
                 raise ValueError(f"{name} ({value}) must be in (0, 1]")
-        for name in ("step_overhead_s", "seq_overhead_s", "collective_latency_s"):
+        for name in ("step_overhead_s", "seq_overhead_s", "collective_latency_s",
+                     "request_overhead_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} ({getattr(self, name)}) must be >= 0")
 
@@ -72,6 +78,7 @@ class _EngineRow(BaseModel):
     kv_block_tokens: int = Field(gt=0)
     kv_reserve: KvReserve
     mem_utilization: float = Field(gt=0, le=1)
+    mem_fraction_of: Literal["total", "free"] = "total"
     source: str
 
 
@@ -87,6 +94,7 @@ class _EfficiencyRow(BaseModel):
     step_overhead_s: float = Field(ge=0)
     seq_overhead_s: float = Field(ge=0)
     collective_latency_s: float = Field(ge=0)
+    request_overhead_s: float = Field(default=0.015, ge=0)
     fitted: bool
     source: str
 

@@ -102,10 +102,16 @@ class MemoryFit:
 def memory_fit(dep: Deployment, need_tokens: int) -> MemoryFit:
     """Memory use per chip and the KV-cache capacity left for a request of `need_tokens` tokens."""
     capacity = dep.accelerator.mem_bytes
-    usable = capacity * dep.engine.mem_utilization
     weights = weight_bytes_per_chip(dep)
     activations = activation_bytes_per_chip(dep)
-    kv_budget = usable - weights - activations
+    if dep.engine.mem_fraction_of == "free":
+        # TensorRT-LLM: the KV cache takes a fraction of what is free after weights/workspace.
+        free = capacity - weights - activations
+        kv_budget = free * dep.engine.mem_utilization
+        usable = capacity - (1.0 - dep.engine.mem_utilization) * max(free, 0.0)
+    else:
+        usable = capacity * dep.engine.mem_utilization
+        kv_budget = usable - weights - activations
     kv_per_token = kv_bytes_per_token_per_chip(dep, float(need_tokens))
     block = dep.engine.kv_block_tokens
     tokens = int(max(kv_budget, 0.0) / kv_per_token) // block * block if kv_per_token > 0 else 0

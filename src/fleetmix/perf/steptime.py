@@ -19,6 +19,7 @@ replica's.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -183,12 +184,15 @@ def _comm_s(dep: Deployment, t: Array) -> Array:
     total = zero
     if dep.tp > 1:
         ring = 2.0 * (dep.tp - 1) / dep.tp
-        allreduce = eff.collective_latency_s + ring * msg_bytes / link
+        # Latency: 2·log2(tp) steps (recursive doubling, what small-message all-reduces use);
+        # bandwidth: the ring's 2(tp-1)/tp of the message.
+        steps = 2.0 * math.log2(dep.tp)
+        allreduce = steps * eff.collective_latency_s + ring * msg_bytes / link
         moe_layers = arch.num_moe_layers if dep.ep > 1 else 0
         total = total + (2 * arch.num_layers - moe_layers) * allreduce
         if moe_layers:
             routed = msg_bytes * arch.num_experts_per_token / dep.ep * (dep.ep - 1) / dep.ep
-            all_to_all = 2.0 * (eff.collective_latency_s + routed / link)
+            all_to_all = 2.0 * (2.0 * eff.collective_latency_s + routed / link)
             total = total + moe_layers * all_to_all
     if dep.pp > 1:
         # Hand-offs stay on the scale-up link inside one domain and cross the data-centre

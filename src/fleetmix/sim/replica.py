@@ -71,12 +71,14 @@ class RequestTable:
 
     def append(self, arrival_s: float, input_tokens: int, output_tokens: int) -> int:
         """Add a request (closed loop) and return its id."""
-        for column, value in ((self.arrival_s, arrival_s), (self.input_tokens, input_tokens),
-                              (self.output_tokens, output_tokens), (self.scheduled_s, math.nan),
-                              (self.first_token_s, math.nan), (self.finish_s, math.nan),
-                              (self.preemptions, 0), (self.replica, -1),
-                              (self.state, WAITING)):
-            column.append(value)  # type: ignore[attr-defined]
+        self.arrival_s.append(arrival_s)
+        self.input_tokens.append(input_tokens)
+        self.output_tokens.append(output_tokens)
+        for floats in (self.scheduled_s, self.first_token_s, self.finish_s):
+            floats.append(math.nan)
+        self.preemptions.append(0)
+        self.replica.append(-1)
+        self.state.append(WAITING)
         return len(self.arrival_s) - 1
 
     def column(self, name: str) -> NDArray[np.float64]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +14,7 @@ from fleetmix.perf.deployment import Deployment
 from fleetmix.perf.memory import memory_fit
 from fleetmix.perf.stepcost import compile_step_cost
 from fleetmix.sim.metrics import LatencyStats, SimResult, Slo
-from fleetmix.sim.replica import Replica, RequestTable, SchedulerLimits
+from fleetmix.sim.replica import REJECTED, Replica, RequestTable, SchedulerLimits
 from fleetmix.workload import Trace
 
 IDLE_POWER_FRACTION = 0.3
@@ -42,10 +42,10 @@ class ReplicaSetup:
 
 
 def _replicas(setup: ReplicaSetup, count: int, table: RequestTable,
-              on_finish: object = None) -> list[Replica]:
+              on_finish: Callable[[int, float], None] | None = None) -> list[Replica]:
     cost = compile_step_cost(setup.dep)
     limits = SchedulerLimits.for_deployment(setup.dep, setup.kv_cache_tokens)
-    return [Replica(i, cost, limits, table, on_finish) for i in range(count)]  # type: ignore[arg-type]
+    return [Replica(i, cost, limits, table, on_finish) for i in range(count)]
 
 
 def simulate_trace(dep: Deployment, trace: Trace, *, replicas: int = 1,
@@ -53,7 +53,8 @@ def simulate_trace(dep: Deployment, trace: Trace, *, replicas: int = 1,
                    time_limit_s: float = math.inf) -> SimResult:
     """Open loop: every request of `trace` arrives at its time and is routed to a replica."""
     start = time.perf_counter()
-    mean_tokens = float(np.mean(trace.input_tokens + trace.output_tokens)) if trace.num_requests else 1.0
+    sizes = trace.input_tokens + trace.output_tokens
+    mean_tokens = float(np.mean(sizes)) if trace.num_requests else 1.0
     setup = ReplicaSetup.for_requests(dep, mean_tokens)
     table = RequestTable(trace.arrival_s.tolist(), trace.input_tokens.tolist(),
                          trace.output_tokens.tolist())
@@ -78,11 +79,14 @@ def simulate_trace(dep: Deployment, trace: Trace, *, replicas: int = 1,
 
 def simulate_clients(dep: Deployment, *, concurrency: int, num_requests: int,
                      input_tokens: Sequence[int], output_tokens: Sequence[int],
-                     replicas: int = 1, slo: Slo | None = None) -> SimResult:
+                     replicas: int = 1, slo: Slo | None = None,
+                     warmup_requests: int = 0) -> SimResult:
     """Closed loop: `concurrency` clients each send a request as soon as their last one ends.
 
     Request shapes cycle through `input_tokens`/`output_tokens` (one fixed shape, or the
-    lengths of a trace). Client i is pinned to replica i mod `replicas`.
+    lengths of a trace). Client i is pinned to replica i mod `replicas`. The first
+    `warmup_requests` requests (all clients starting at once) are simulated but not measured,
+    as benchmark tools do; `num_requests` counts them.
     """
     if concurrency < 1 or num_requests < 1:
         raise ValueError(f"concurrency ({concurrency}) and num_requests ({num_requests}) >= 1")
@@ -111,22 +115,26 @@ def simulate_clients(dep: Deployment, *, concurrency: int, num_requests: int,
         issue(client, 0.0)
     for rep in reps:
         rep.drain()
-    return summarize(table, reps, dep, slo, time.perf_counter() - start)
+    skip = min(warmup_requests, max(num_requests - 1, 0))
+    return summarize(table, reps, dep, slo, time.perf_counter() - start, skip=skip)
 
 
 def summarize(table: RequestTable, reps: list[Replica], dep: Deployment, slo: Slo | None,
-              wall_s: float) -> SimResult:
-    """Latency percentiles and totals of a finished run."""
-    arrival = table.column("arrival_s")
-    first = table.column("first_token_s")
-    finish = table.column("finish_s")
-    outputs = table.column("output_tokens")
+              wall_s: float, skip: int = 0) -> SimResult:
+    """Latency percentiles and totals of a finished run, leaving out the first `skip`
+    requests (a closed-loop benchmark's warm-up)."""
+    # Server time outside engine steps (HTTP, tokenization) delays what the client sees.
+    overhead = dep.efficiency.request_overhead_s
+    arrival = table.column("arrival_s")[skip:]
+    first = table.column("first_token_s")[skip:] + overhead
+    finish = table.column("finish_s")[skip:] + overhead
+    outputs = table.column("output_tokens")[skip:]
     done = np.isfinite(finish)
     ttft = (first - arrival)[done]
     e2e = (finish - arrival)[done]
     with np.errstate(invalid="ignore", divide="ignore"):
         tpot = np.where(outputs[done] > 1, (finish - first)[done] / (outputs[done] - 1), np.nan)
-    queue = (table.column("scheduled_s") - arrival)[done]
+    queue = (table.column("scheduled_s")[skip:] - arrival)[done]
     span = float(finish[done].max() - arrival.min()) if done.any() else 0.0
     ttft_stats, tpot_stats = LatencyStats.of(ttft), LatencyStats.of(tpot)
     busy = sum(r.busy_s for r in reps)
@@ -140,9 +148,10 @@ def summarize(table: RequestTable, reps: list[Replica], dep: Deployment, slo: Sl
         ok = slo.request_ok(ttft, tpot)
         goodput = float(ok.sum()) / span if span > 0 else 0.0
         met = slo.met_by(ttft_stats, tpot_stats) and bool(done.all())
-    rejected = sum(1 for s in table.state if s == 4)
+    rejected = sum(1 for s in table.state[skip:] if s == REJECTED)
     return SimResult(
-        requests=len(table), completed=int(done.sum()), rejected=rejected, replicas=len(reps),
+        requests=len(table) - skip, completed=int(done.sum()), rejected=rejected,
+        replicas=len(reps),
         ttft_s=ttft_stats, tpot_s=tpot_stats, e2e_s=LatencyStats.of(e2e),
         queue_s=LatencyStats.of(queue),
         throughput_output_tokens_per_s=float(outputs[done].sum()) / span if span > 0 else 0.0,

@@ -1,4 +1,4 @@
-"""Compare simulated TTFT/TPOT with published serving benchmarks (sim/data/serving_measurements.csv).
+"""Compare simulated TTFT/TPOT with published serving benchmarks (sim/data/serving_measurements).
 
 Each row is a closed-loop benchmark at a known concurrency (or an open-loop one at a known rate)
 with fixed input/output lengths; the simulator replays it on the modelled engine and reads the
@@ -22,7 +22,7 @@ from fleetmix.sim.metrics import SimResult
 from fleetmix.sim.run import simulate_clients
 
 REQUESTS_PER_CLIENT = 8  # benchmark clients send several requests each
-MIN_REQUESTS = 64
+MIN_REQUESTS = 64  # the first `concurrency` requests are a warm-up, not measured
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,11 +106,15 @@ def _why_excluded(m: ServingMeasurement) -> str:
 def simulate_measurement(m: ServingMeasurement, catalog: Catalog) -> SimResult:
     """Replay the benchmark of `m` (closed loop, fixed lengths) on the modelled deployment."""
     assert m.isl is not None and m.osl is not None and m.concurrency is not None
-    dep = make_deployment(load_arch(m.arch), catalog.accelerator(m.accelerator), tp=m.tp,
-                          pp=m.chips // m.tp, ep=1, precision=m.precision, engine=m.engine)
+    arch = load_arch(m.arch)
+    # Mixture-of-experts benchmarks (SGLang, TRT-LLM on DeepSeek) run experts in parallel.
+    ep = m.tp if arch.is_moe and arch.num_experts % m.tp == 0 else 1
+    dep = make_deployment(arch, catalog.accelerator(m.accelerator), tp=m.tp,
+                          pp=m.chips // m.tp, ep=ep, precision=m.precision, engine=m.engine)
     requests = max(MIN_REQUESTS, REQUESTS_PER_CLIENT * m.concurrency)
     return simulate_clients(dep, concurrency=m.concurrency, num_requests=requests,
-                            input_tokens=[m.isl], output_tokens=[m.osl])
+                            input_tokens=[m.isl], output_tokens=[m.osl],
+                            warmup_requests=m.concurrency)
 
 
 def validate_serving(measurements: tuple[ServingMeasurement, ...] | None = None,

@@ -190,9 +190,8 @@ def _csv_columns(
 def _check_present(found: list[str], mapping: dict[str, str], file: str) -> None:
     for field, name in mapping.items():
         if name not in found:
-            raise TraceError(
-                f"{file}: missing column {name!r} (for {field}); columns found: {found}"
-            )
+            purpose = f" (for {field})" if name != field else ""
+            raise TraceError(f"{file}: missing column {name!r}{purpose}; columns found: {found}")
 
 
 def _read_parquet(path: Path, mapping: dict[str, str]) -> dict[str, Column]:

@@ -35,12 +35,14 @@ def _frozen_array(name: str, values: Any, dtype: type[np.generic]) -> NDArray[An
     return arr
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class Trace:
     """Requests of one workload, in arrival order.
 
     The arrays are copied and made read-only on construction, so a `Trace` is safe to share and
-    to cache. An empty trace (no requests) is valid: a quiet period is still a period.
+    to cache. An empty trace (no requests) is valid: a quiet period is still a period. Traces
+    compare and hash by identity (field-wise ``==`` on arrays has no single truth value);
+    compare columns with `numpy.array_equal`.
     """
 
     name: str
