@@ -4,7 +4,10 @@ import importlib
 
 import pytest
 
-PACKAGES = ["fleetmix", "fleetmix.arch", "fleetmix.catalog", "fleetmix.perf"]
+PACKAGES = [
+    "fleetmix", "fleetmix.arch", "fleetmix.catalog", "fleetmix.perf", "fleetmix.workload",
+    "fleetmix.sim",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
