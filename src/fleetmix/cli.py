@@ -15,11 +15,22 @@ from rich.markup import escape
 
 from fleetmix import arch as arch_lib
 from fleetmix import catalog as catalog_lib
+from fleetmix import workload
 from fleetmix.catalog.records import PRICE_TIERS
 from fleetmix.errors import FleetmixError, InputError
-from fleetmix.perf import Price, catalog_price, compare, estimate
+from fleetmix.perf import Deployment, Price, catalog_price, compare, estimate, make_deployment
+from fleetmix.perf.estimate import fastest_layout
 from fleetmix.perf.validate import ValidationRow, validate
 from fleetmix.report import tables
+from fleetmix.sim import (
+    CapacityCache,
+    Router,
+    Slo,
+    find_capacity,
+    simulate_clients,
+    simulate_trace,
+    validate_serving,
+)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Plan multi-vendor LLM inference fleets.")
@@ -246,8 +257,15 @@ def compare_cmd(
 
 @app.command("validate")
 @user_errors
-def validate_cmd(as_json: JsonOpt = False) -> None:
+def validate_cmd(
+    serving: Annotated[bool, typer.Option(
+        "--serving", help="Simulated TTFT/TPOT against published serving benchmarks.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """Predictions against published measurements: error per row and the median."""
+    if serving:
+        _validate_serving(as_json)
+        return
     summary = validate()
     excluded: dict[str, list[ValidationRow]] = {}
     for row in summary.rows:
@@ -273,6 +291,239 @@ def validate_cmd(as_json: JsonOpt = False) -> None:
         f"{summary.median_abs_error:.1%} (throughput rows "
         f"{summary.median_abs_error_throughput:.1%}); max |error| {summary.max_abs_error:.1%}"
     )
+
+
+trace_app = typer.Typer(no_args_is_help=True, help="Request traces.")
+app.add_typer(trace_app, name="trace")
+
+TraceFormatOpt = Annotated[str | None, typer.Option(
+    "--format", help="azure, burstgpt, csv or parquet (default: detected).")]
+ColumnOpt = Annotated[list[str] | None, typer.Option(
+    "--column", help="Column mapping for csv/parquet, e.g. arrival_s=ts (repeatable).")]
+
+
+def _columns(pairs: list[str] | None) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in ("arrival_s", "input_tokens", "output_tokens"):
+            raise InputError(f"--column {pair!r}: expected arrival_s=NAME, input_tokens=NAME "
+                             f"or output_tokens=NAME")
+        out[key] = value
+    return out
+
+
+def _trace(name: str, fmt: str | None, columns: list[str] | None) -> workload.Trace:
+    if fmt is not None and fmt not in ("azure", "burstgpt", "csv", "parquet"):
+        raise InputError(f"--format {fmt!r}: expected azure, burstgpt, csv or parquet")
+    return workload.load_trace(name, format=fmt, columns=_columns(columns))  # type: ignore[arg-type]
+
+
+@trace_app.command("info")
+@user_errors
+def trace_info(
+    name: Annotated[str, typer.Argument(help="Built-in trace (azure-code, azure-conv) or a file.")],
+    fmt: TraceFormatOpt = None,
+    column: ColumnOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rate, burstiness and length distributions of a trace."""
+    trace = _trace(name, fmt, column)
+    summary = trace.summary()
+    if as_json:
+        _print_json({"name": trace.name, "source": trace.source, **summary,
+                     "notes": list(trace.notes)})
+    else:
+        out.print(tables.trace_table(trace.name, trace.source, summary, trace.notes))
+
+
+def _slo(ttft: dict[int, float | None], tpot_ms: dict[int, float | None]) -> Slo:
+    try:
+        return Slo(ttft_s={p: v for p, v in ttft.items() if v is not None},
+                   tpot_s={p: v for p, v in tpot_ms.items() if v is not None})
+    except ValueError as exc:
+        raise InputError(f"SLO: {exc}") from None
+
+
+def _deployment(cat: catalog_lib.Catalog, arch: str, accelerator: str, chips: int,
+                precision: str, tp: int | None, pp: int | None, ep: int | None,
+                engine: str | None, isl: int, osl: int) -> Deployment:
+    """The deployment to simulate: the layout given, else the one with the lowest TPOT."""
+    acc = cat.accelerator(accelerator)
+    arch_rec = arch_lib.load_arch(arch)
+    if tp is None and pp is None and ep is None:
+        est = fastest_layout(arch_rec, acc, chips=chips, precision=precision, isl=isl,
+                             osl=osl, engine=engine)
+    else:
+        est = estimate(arch_rec, acc, chips=chips, precision=precision, isl=isl, osl=osl,
+                       tp=tp, pp=pp, ep=ep, engine=engine)
+    return make_deployment(arch_rec, acc, tp=est.tp, pp=est.pp, ep=est.ep,
+                           precision=precision, engine=engine)
+
+
+SloTtft50 = Annotated[float | None, typer.Option("--slo-ttft-p50", help="TTFT p50 target, s.")]
+SloTtft90 = Annotated[float | None, typer.Option("--slo-ttft-p90", help="TTFT p90 target, s.")]
+SloTtft99 = Annotated[float | None, typer.Option("--slo-ttft-p99", help="TTFT p99 target, s.")]
+SloTpot50 = Annotated[float | None, typer.Option("--slo-tpot-p50", help="TPOT p50 target, s.")]
+SloTpot90 = Annotated[float | None, typer.Option("--slo-tpot-p90", help="TPOT p90 target, s.")]
+SloTpot99 = Annotated[float | None, typer.Option("--slo-tpot-p99", help="TPOT p99 target, s.")]
+
+
+@app.command("simulate")
+@user_errors
+def simulate_cmd(
+    arch: Annotated[str, typer.Option(help="Built-in arch name or config.json path.")],
+    accelerator: Annotated[str, typer.Option(help="Accelerator id.")],
+    chips: Annotated[int, typer.Option(min=1, help="Chips in one replica.")] = 1,
+    precision: Annotated[str, typer.Option(help="bf16, fp8 or fp4.")] = "fp8",
+    tp: Annotated[int | None, typer.Option(min=1)] = None,
+    pp: Annotated[int | None, typer.Option(min=1)] = None,
+    ep: Annotated[int | None, typer.Option(min=1)] = None,
+    engine: Annotated[str | None, typer.Option(help="Serving stack.")] = None,
+    trace: Annotated[str | None, typer.Option(help="Trace: built-in name or file (open loop).")
+                     ] = None,
+    fmt: TraceFormatOpt = None,
+    column: ColumnOpt = None,
+    rate: Annotated[float | None, typer.Option(
+        min=0.0, help="Requests/s: rescales the trace (burstiness kept), or a Poisson stream of "
+                      "--isl/--osl requests.")] = None,
+    isl: Annotated[int | None, typer.Option(min=1, help="Input tokens (fixed shape).")] = None,
+    osl: Annotated[int | None, typer.Option(min=1, help="Output tokens (fixed shape).")] = None,
+    concurrency: Annotated[int | None, typer.Option(
+        min=1, help="Closed loop: this many clients, each sending when its last request ends.")
+                           ] = None,
+    requests: Annotated[int | None, typer.Option(
+        min=1, help="Requests to simulate (default: the whole trace, or 10 per client).")
+                        ] = None,
+    replicas: Annotated[int, typer.Option(min=1, help="Replicas behind the router.")] = 1,
+    router: Annotated[str, typer.Option(
+        help="round-robin or least-outstanding-tokens.")] = "round-robin",
+    slo_ttft_p50: SloTtft50 = None, slo_ttft_p90: SloTtft90 = None,
+    slo_ttft_p99: SloTtft99 = None, slo_tpot_p50: SloTpot50 = None,
+    slo_tpot_p90: SloTpot90 = None, slo_tpot_p99: SloTpot99 = None,
+    accelerators: AcceleratorsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Serve traffic with a modelled engine: TTFT, TPOT, queueing, preemption, throughput."""
+    cat = _catalog(None, accelerators)
+    slo = _slo({50: slo_ttft_p50, 90: slo_ttft_p90, 99: slo_ttft_p99},
+               {50: slo_tpot_p50, 90: slo_tpot_p90, 99: slo_tpot_p99})
+    routers = {r.value: r for r in Router}
+    if router not in routers:
+        raise InputError(f"--router {router!r}: expected one of {', '.join(routers)}")
+    if concurrency is not None:
+        if trace is not None or rate is not None:
+            raise InputError("--concurrency (closed loop) excludes --trace and --rate")
+        if isl is None or osl is None:
+            raise InputError("--concurrency needs --isl and --osl")
+        dep = _deployment(cat, arch, accelerator, chips, precision, tp, pp, ep, engine, isl, osl)
+        result = simulate_clients(dep, concurrency=concurrency,
+                                  num_requests=requests or 10 * concurrency,
+                                  input_tokens=[isl], output_tokens=[osl], replicas=replicas,
+                                  slo=slo)
+    else:
+        if trace is not None:
+            if isl is not None or osl is not None:
+                raise InputError("--trace brings its own lengths; drop --isl/--osl")
+            traffic = _trace(trace, fmt, column)
+            if rate is not None:
+                traffic = workload.rescale_rate(traffic, rate)
+        elif isl is not None and osl is not None and rate is not None:
+            traffic = workload.synthetic_trace(
+                rate_rps=rate, lengths=workload.FixedLengths(input_tokens=isl,
+                                                             output_tokens=osl),
+                num_requests=requests or 2000)
+        else:
+            raise InputError("give --trace [--rate], or --isl --osl --rate (Poisson), or "
+                             "--isl --osl --concurrency (closed loop)")
+        if requests is not None:
+            traffic = workload.head(traffic, requests)
+        mean_isl = max(1, int(traffic.input_tokens.mean())) if traffic.num_requests else 1
+        mean_osl = max(1, int(traffic.output_tokens.mean())) if traffic.num_requests else 1
+        dep = _deployment(cat, arch, accelerator, chips, precision, tp, pp, ep, engine,
+                          mean_isl, mean_osl)
+        result = simulate_trace(dep, traffic, replicas=replicas, router=routers[router],
+                                slo=slo)
+    if as_json:
+        _print_json({"deployment": _deployment_dict(dep), **result.to_dict()})
+    else:
+        out.print(tables.simulation_table(result, _deployment_title(dep)))
+
+
+def _validate_serving(as_json: bool) -> None:
+    summary = validate_serving()
+    medians = {m: summary.median_abs_error(m) for m in ("ttft", "tpot")}
+    if as_json:
+        _print_json({
+            "median_abs_error_ttft": medians["ttft"], "median_abs_error_tpot": medians["tpot"],
+            "rows": [{**vars(r.measurement), "predicted_ms": r.predicted_ms,
+                      "rel_error": r.rel_error, "excluded": r.excluded} for r in summary.rows],
+        })
+        return
+    out.print(tables.serving_validation_table(summary))
+    reasons = sorted({r.excluded for r in summary.rows if r.excluded})
+    for reason in reasons:
+        count = sum(r.excluded == reason for r in summary.rows)
+        out.print(f"[yellow]excluded[/] {count} rows: {escape(reason)}", highlight=False)
+    counted = [r for r in summary.rows if not r.excluded]
+    out.print(f"included rows: {len(counted)}; median |error| TTFT {medians['ttft']:.1%}, "
+              f"TPOT {medians['tpot']:.1%}")
+
+
+def _deployment_dict(dep: Deployment) -> dict[str, Any]:
+    return {"arch": dep.arch.name, "accelerator": dep.accelerator.id, "chips": dep.chips,
+            "tp": dep.tp, "pp": dep.pp, "ep": dep.ep, "precision": dep.precision,
+            "engine": dep.engine.id}
+
+
+def _deployment_title(dep: Deployment) -> str:
+    return (f"{dep.arch.name} on {dep.chips}x {dep.accelerator.id} (tp{dep.tp} pp{dep.pp}"
+            f"{f' ep{dep.ep}' if dep.ep > 1 else ''}, {dep.precision}, {dep.engine.id})")
+
+
+@app.command("capacity")
+@user_errors
+def capacity_cmd(
+    arch: Annotated[str, typer.Option(help="Built-in arch name or config.json path.")],
+    accelerator: Annotated[str, typer.Option(help="Accelerator id.")],
+    trace: Annotated[str, typer.Option(help="Trace: built-in name or file.")],
+    chips: Annotated[int, typer.Option(min=1, help="Chips in one replica.")] = 1,
+    precision: Annotated[str, typer.Option(help="bf16, fp8 or fp4.")] = "fp8",
+    tp: Annotated[int | None, typer.Option(min=1)] = None,
+    pp: Annotated[int | None, typer.Option(min=1)] = None,
+    ep: Annotated[int | None, typer.Option(min=1)] = None,
+    engine: Annotated[str | None, typer.Option(help="Serving stack.")] = None,
+    fmt: TraceFormatOpt = None,
+    column: ColumnOpt = None,
+    requests: Annotated[int, typer.Option(min=10, help="Requests simulated per probe.")] = 2000,
+    slo_ttft_p50: SloTtft50 = None, slo_ttft_p90: SloTtft90 = None,
+    slo_ttft_p99: SloTtft99 = None, slo_tpot_p50: SloTpot50 = None,
+    slo_tpot_p90: SloTpot90 = None, slo_tpot_p99: SloTpot99 = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore the on-disk cache.")
+                        ] = False,
+    accelerators: AcceleratorsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The highest request rate one replica sustains on a trace while meeting the SLO."""
+    cat = _catalog(None, accelerators)
+    slo = _slo({50: slo_ttft_p50, 90: slo_ttft_p90, 99: slo_ttft_p99},
+               {50: slo_tpot_p50, 90: slo_tpot_p90, 99: slo_tpot_p99})
+    if slo.empty:
+        raise InputError("capacity needs an SLO: give at least one --slo-ttft-pXX or "
+                         "--slo-tpot-pXX")
+    traffic = _trace(trace, fmt, column)
+    dep = _deployment(cat, arch, accelerator, chips, precision, tp, pp, ep, engine,
+                      max(1, int(traffic.input_tokens.mean())),
+                      max(1, int(traffic.output_tokens.mean())))
+    result = find_capacity(dep, traffic, slo, requests=requests,
+                           cache=None if no_cache else CapacityCache())
+    if as_json:
+        _print_json({"deployment": _deployment_dict(dep), "trace": traffic.name,
+                     **result.to_dict()})
+    else:
+        out.print(tables.capacity_table(result, _deployment_title(dep), traffic.name))
 
 
 def main() -> None:

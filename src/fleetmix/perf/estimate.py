@@ -7,7 +7,7 @@ from typing import Any
 
 from fleetmix.arch.records import Arch
 from fleetmix.catalog.records import Accelerator
-from fleetmix.errors import DoesNotFitError, InputError, TargetUnreachableError
+from fleetmix.errors import DoesNotFitError, FleetmixError, InputError, TargetUnreachableError
 from fleetmix.perf.deployment import Deployment, default_kv_precision
 from fleetmix.perf.engines import Efficiency, EngineTable, shipped_engine_table
 from fleetmix.perf.throughput import BatchLimit, batch_limit, best_batch, operating_point
@@ -162,6 +162,28 @@ def estimate(arch: Arch, acc: Accelerator, *, chips: int, precision: str, isl: i
         )
     _, dep, limit, batch = best
     return _summarize(dep, limit, batch, isl, osl, price)
+
+
+def fastest_layout(arch: Arch, acc: Accelerator, *, chips: int, precision: str, isl: int,
+                   osl: int, engine: str | None = None, engines: EngineTable | None = None
+                   ) -> Estimate:
+    """The layout of `chips` chips with the lowest time per output token at batch 1 (the
+    latency-first choice for interactive serving), among layouts that fit ISL + OSL."""
+    best: Estimate | None = None
+    last_error: FleetmixError | None = None
+    for t, p, e in candidate_layouts(arch, acc, chips):
+        try:
+            est = estimate(arch, acc, chips=chips, precision=precision, isl=isl, osl=osl, tp=t,
+                           pp=p, ep=e, engine=engine, engines=engines)
+        except DoesNotFitError as exc:
+            last_error = exc
+            continue
+        if best is None or est.tpot_s_batch1 < best.tpot_s_batch1:
+            best = est
+    if best is None:
+        raise last_error or InputError(f"no valid layout of {chips} chips for {arch.name} on "
+                                       f"{acc.id}")
+    return best
 
 
 def _summarize(dep: Deployment, limit: BatchLimit, batch: int, isl: int, osl: int,

@@ -11,6 +11,9 @@ from fleetmix.catalog.records import Accelerator, Offering
 from fleetmix.perf.compare import Comparison
 from fleetmix.perf.estimate import Estimate
 from fleetmix.perf.validate import ValidationSummary
+from fleetmix.sim.capacity import CapacityResult
+from fleetmix.sim.metrics import LatencyStats, SimResult
+from fleetmix.sim.validate import ServingSummary
 
 
 def _num(value: float | None, fmt: str = ",.0f", unknown: str = "unknown") -> str:
@@ -143,5 +146,94 @@ def validation_table(summary: ValidationSummary) -> Table:
             "max" if m.concurrency is None else str(m.concurrency), m.metric, f"{m.value:,.1f}",
             "error: " + row.error if row.predicted is None else f"{row.predicted:,.1f}",
             err_text, m.source.split(" (")[0],
+        )
+    return table
+
+
+def trace_table(name: str, source: str, summary: dict[str, float],
+                notes: Sequence[str]) -> Table:
+    table = Table(title=f"Trace {name}", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_row("source", source)
+    table.add_row("requests", f"{summary['requests']:,.0f}")
+    table.add_row("duration", f"{summary['duration_s']:,.1f} s")
+    table.add_row("mean rate", f"{summary['mean_rate_rps']:.2f} req/s")
+    table.add_row("peak rate (60 s window)", f"{summary['peak_rate_rps_60s']:.2f} req/s")
+    table.add_row("burstiness (CV of gaps)", f"{summary['interarrival_cv']:.2f}")
+    for kind in ("input", "output"):
+        table.add_row(
+            f"{kind} tokens mean / p50 / p90 / p99 / max",
+            " / ".join(f"{summary[f'{kind}_tokens_{s}']:,.0f}"
+                       for s in ("mean", "p50", "p90", "p99", "max")))
+    if notes:
+        table.caption = "; ".join(notes)
+    return table
+
+
+def _latency_row(name: str, stats: LatencyStats, scale: float, unit: str) -> tuple[str, ...]:
+    return (name, *(f"{getattr(stats, s) * scale:,.1f} {unit}"
+                    for s in ("mean", "p50", "p90", "p99")))
+
+
+def simulation_table(result: SimResult, title: str) -> Table:
+    table = Table(title=title)
+    for col in ("latency", "mean", "p50", "p90", "p99"):
+        table.add_column(col, justify="left" if col == "latency" else "right")
+    table.add_row(*_latency_row("TTFT", result.ttft_s, 1e3, "ms"))
+    table.add_row(*_latency_row("TPOT", result.tpot_s, 1e3, "ms"))
+    table.add_row(*_latency_row("end to end", result.e2e_s, 1.0, "s"))
+    table.add_row(*_latency_row("queueing", result.queue_s, 1e3, "ms"))
+    energy = ("unknown (no TDP)" if result.energy_j is None
+              else f"{result.energy_j / 3.6e6:,.2f} kWh")
+    goodput = ("-" if result.goodput_requests_per_s is None
+               else f"{result.goodput_requests_per_s:,.2f} req/s")
+    table.caption = (
+        f"{result.completed:,}/{result.requests:,} requests completed ({result.rejected} too "
+        f"large) on {result.replicas} replica(s); output "
+        f"{result.throughput_output_tokens_per_s:,.0f} tok/s, {result.throughput_requests_per_s:,.2f} req/s; SLO {result.slo}: "
+        f"{'met' if result.slo_met else 'missed' if result.slo_met is False else '-'}, goodput "
+        f"{goodput}; preemptions {result.preemptions:,}; utilisation {result.utilisation:.0%}; "
+        f"energy {energy}; {result.simulated_s:,.0f} s simulated in {result.wall_s:.2f} s "
+        f"({result.simulated_s / max(result.wall_s, 1e-9):,.0f}x real time)"
+    )
+    return table
+
+
+def capacity_table(result: CapacityResult, title: str, trace: str) -> Table:
+    table = Table(title=f"Capacity of one replica: {title}, trace {trace}", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_row("max rate meeting the SLO", f"{result.max_rate_rps:,.3f} req/s")
+    table.add_row("SLO", result.slo)
+    data = result.to_dict()
+    for name, scale, unit in (("ttft_s", 1e3, "ms"), ("tpot_s", 1e3, "ms")):
+        if name in data:
+            stats = data[name]
+            table.add_row(f"{name[:4].upper()} p50 / p90 / p99 at that rate",
+                          " / ".join(f"{stats[p] * scale:,.1f}" for p in ("p50", "p90", "p99"))
+                          + f" {unit}")
+    table.caption = (f"{result.probes} simulations of {result.requests_per_probe:,} requests"
+                     + (" (from the cache)" if result.cached else ""))
+    return table
+
+
+def serving_validation_table(summary: ServingSummary) -> Table:
+    table = Table(title="Simulated serving latency against published benchmarks")
+    for col in ("arch", "accelerator", "chips", "prec", "engine", "ISL/OSL", "conc", "metric",
+                "measured ms", "simulated ms", "error", "source"):
+        table.add_column(col, justify="right" if col in ("chips", "conc", "measured ms",
+                                                         "simulated ms", "error") else "left")
+    for row in summary.rows:
+        m = row.measurement
+        err = row.rel_error
+        table.add_row(
+            m.arch, m.accelerator, str(m.chips), m.precision, m.engine,
+            "-" if m.isl is None else f"{m.isl}/{m.osl}",
+            str(m.concurrency) if m.concurrency else f"{m.request_rate} rps",
+            f"{m.metric} {m.statistic}", f"{m.value_ms:,.1f}",
+            "-" if row.predicted_ms is None else f"{row.predicted_ms:,.1f}",
+            "excluded" if row.excluded else ("-" if err is None else f"{err:+.1%}"),
+            m.source.split("/")[2] if m.source.startswith("http") else m.source.split("@")[0],
         )
     return table
