@@ -191,7 +191,8 @@ def simulation_table(result: SimResult, title: str) -> Table:
     table.caption = (
         f"{result.completed:,}/{result.requests:,} requests completed ({result.rejected} too "
         f"large) on {result.replicas} replica(s); output "
-        f"{result.throughput_output_tokens_per_s:,.0f} tok/s, {result.throughput_requests_per_s:,.2f} req/s; SLO {result.slo}: "
+        f"{result.throughput_output_tokens_per_s:,.0f} tok/s, "
+        f"{result.throughput_requests_per_s:,.2f} req/s; SLO {result.slo}: "
         f"{'met' if result.slo_met else 'missed' if result.slo_met is False else '-'}, goodput "
         f"{goodput}; preemptions {result.preemptions:,}; utilisation {result.utilisation:.0%}; "
         f"energy {energy}; {result.simulated_s:,.0f} s simulated in {result.wall_s:.2f} s "
