@@ -24,6 +24,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_perf.py
+	$(BIN)/python benchmarks/bench_sim.py
 
 # Regenerate the lock after changing dependencies in pyproject.toml (needs `uv`).
 lock:
