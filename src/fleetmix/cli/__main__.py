@@ -1,0 +1,5 @@
+"""`python -m fleetmix.cli`."""
+
+from fleetmix.cli import main
+
+main()

@@ -1,0 +1,126 @@
+"""What every command shares: consoles, error handling, option types, loading and rendering."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from fleetmix import arch as arch_lib
+from fleetmix import catalog as catalog_lib
+from fleetmix import workload
+from fleetmix.errors import FleetmixError, InputError
+from fleetmix.perf import Deployment, estimate, make_deployment
+from fleetmix.perf.estimate import fastest_layout
+from fleetmix.sim import Slo
+
+# Piped output keeps full tables (Rich would otherwise wrap them to 80 columns).
+out = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+OfferingsOpt = Annotated[list[Path] | None, typer.Option(
+    "--offerings", help="Extra offerings CSV (adds rows; same id replaces a shipped row).")]
+AcceleratorsOpt = Annotated[list[Path] | None, typer.Option(
+    "--accelerators", help="Extra accelerators YAML (adds or replaces chips).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")]
+TraceFormatOpt = Annotated[str | None, typer.Option(
+    "--format", help="azure, burstgpt, csv or parquet (default: detected).")]
+ColumnOpt = Annotated[list[str] | None, typer.Option(
+    "--column", help="Column mapping for csv/parquet, e.g. arrival_s=ts (repeatable).")]
+
+_TRACE_FORMATS: tuple[workload.TraceFormat, ...] = ("azure", "burstgpt", "csv", "parquet")
+_COLUMN_FIELDS = ("arrival_s", "input_tokens", "output_tokens")
+
+
+def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn a FleetmixError into a one-line message and exit status 1, never a traceback."""
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except FleetmixError as exc:
+            err.print(f"[bold red]{type(exc).__name__}[/]: {escape(str(exc))}",
+                      highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+    return wrapper
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+def _catalog(offerings: list[Path] | None, accelerators: list[Path] | None
+             ) -> catalog_lib.Catalog:
+    return catalog_lib.load_catalog(extra_offerings=offerings or (),
+                                    extra_accelerators=accelerators or ())
+
+
+def _trace_format(fmt: str | None) -> workload.TraceFormat | None:
+    if fmt is None:
+        return None
+    for known in _TRACE_FORMATS:
+        if fmt == known:
+            return known
+    raise InputError(f"--format {fmt!r}: expected azure, burstgpt, csv or parquet")
+
+
+def _columns(pairs: list[str] | None) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    mapping = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in _COLUMN_FIELDS:
+            raise InputError(f"--column {pair!r}: expected arrival_s=NAME, input_tokens=NAME "
+                             f"or output_tokens=NAME")
+        mapping[key] = value
+    return mapping
+
+
+def _trace(name: str, fmt: str | None, columns: list[str] | None) -> workload.Trace:
+    return workload.load_trace(name, format=_trace_format(fmt), columns=_columns(columns))
+
+
+def _slo(ttft: dict[int, float | None], tpot_ms: dict[int, float | None]) -> Slo:
+    try:
+        return Slo(ttft_s={p: v for p, v in ttft.items() if v is not None},
+                   tpot_s={p: v for p, v in tpot_ms.items() if v is not None})
+    except ValueError as exc:
+        raise InputError(f"SLO: {exc}") from None
+
+
+def _deployment(cat: catalog_lib.Catalog, arch: str, accelerator: str, chips: int,
+                precision: str, tp: int | None, pp: int | None, ep: int | None,
+                engine: str | None, isl: int, osl: int) -> Deployment:
+    """The deployment to simulate: the layout given, else the one with the lowest TPOT."""
+    acc = cat.accelerator(accelerator)
+    arch_rec = arch_lib.load_arch(arch)
+    if tp is None and pp is None and ep is None:
+        est = fastest_layout(arch_rec, acc, chips=chips, precision=precision, isl=isl,
+                             osl=osl, engine=engine)
+    else:
+        est = estimate(arch_rec, acc, chips=chips, precision=precision, isl=isl, osl=osl,
+                       tp=tp, pp=pp, ep=ep, engine=engine)
+    return make_deployment(arch_rec, acc, tp=est.tp, pp=est.pp, ep=est.ep,
+                           precision=precision, engine=engine)
+
+
+def _deployment_dict(dep: Deployment) -> dict[str, Any]:
+    return {"arch": dep.arch.name, "accelerator": dep.accelerator.id, "chips": dep.chips,
+            "tp": dep.tp, "pp": dep.pp, "ep": dep.ep, "precision": dep.precision,
+            "engine": dep.engine.id}
+
+
+def _deployment_title(dep: Deployment) -> str:
+    return (f"{dep.arch.name} on {dep.chips}x {dep.accelerator.id} (tp{dep.tp} pp{dep.pp}"
+            f"{f' ep{dep.ep}' if dep.ep > 1 else ''}, {dep.precision}, {dep.engine.id})")
