@@ -271,10 +271,6 @@ def test_fast_path_matches_step_by_step_with_full_reservation(seed: int) -> None
     assert fast.state == slow.state
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Replica._can_admit sizes the first prompt chunk with the full max_step_tokens instead of "
-    "the budget left after decode tokens, so a decode stretch runs past a step at which "
-    "_step would admit the waiting request"))
 def test_fast_path_admits_when_a_step_would() -> None:
     # Blocks of 4 tokens, 9-token budget, 5 blocks. A (4 in / 9 out) decodes from step 2 with
     # context 3 + s at step s, so it holds 3 blocks at steps 6-9 and finishes at step 9. B
@@ -302,13 +298,18 @@ def test_step_by_step_replica_agrees_with_the_hand_worked_admission() -> None:
 # ----- KV blocks: preemption, reservation, rejection -----------------------------------------
 
 TWO_LONG = [(0.0, 100, 100), (0.0, 100, 100)]  # each ends with 199 tokens = 20 blocks of 10
-TIGHT_KV = {"max_step_tokens": 256, "block_tokens": 10, "total_blocks": 30}
+
+
+def tight_kv(*, reserve_full: bool = False) -> SchedulerLimits:
+    """30 blocks of 10 tokens: room for 300 tokens of KV."""
+    return limits(max_step_tokens=256, block_tokens=10, total_blocks=30,
+                  reserve_full=reserve_full)
 
 
 def test_on_demand_kv_preempts_the_newest_request() -> None:
     # Both prompts fit (10 + 10 blocks); at step 52 both contexts reach 151 tokens and need
     # 16 blocks each, more than 30, so request 1 (admitted last) is preempted.
-    table, replica = run(TWO_LONG, step_cost(), limits(**TIGHT_KV))
+    table, replica = run(TWO_LONG, step_cost(), tight_kv())
     assert replica.preemptions > 0
     assert table.preemptions[0] == 0
     assert table.preemptions[1] >= 1
@@ -319,16 +320,12 @@ def test_on_demand_kv_preempts_the_newest_request() -> None:
     assert replica._used_blocks_at(replica.steps) == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Replica._preempt recomputes input_tokens + generated[victim], but generated is only "
-    "updated at prefill completion and finish, so a decoding victim restarts from its first "
-    "output token and re-decodes every token it had produced"))
 def test_preempted_request_resumes_after_its_generated_tokens() -> None:
     # Request 1 is preempted before step 52 holding 51 output tokens. Its recompute prompt is
     # 100 + 51 = 151 tokens (16 blocks), which does not fit beside request 0 (>= 16 blocks)
     # until request 0 finishes at step 100. Step 101 recomputes the 151 tokens and samples
     # token 52; tokens 53-100 take steps 102-149, so it finishes at 1.49 s, preempted once.
-    table, replica = run(TWO_LONG, step_cost(), limits(**TIGHT_KV))
+    table, replica = run(TWO_LONG, step_cost(), tight_kv())
     assert table.preemptions == [0, 1]
     assert table.finish_s[1] == pytest.approx(1.490)
     assert replica.steps == 149
@@ -336,7 +333,7 @@ def test_preempted_request_resumes_after_its_generated_tokens() -> None:
 
 def test_full_reservation_waits_instead_of_preempting() -> None:
     # Each request reserves 20 blocks of 30 at admission, so request 1 waits for request 0.
-    table, replica = run(TWO_LONG, step_cost(), limits(**TIGHT_KV, reserve_full=True))
+    table, replica = run(TWO_LONG, step_cost(), tight_kv(reserve_full=True))
     assert replica.preemptions == 0
     assert table.preemptions == [0, 0]
     assert table.first_token_s[1] >= table.finish_s[0]
@@ -348,7 +345,7 @@ def test_full_reservation_waits_instead_of_preempting() -> None:
 def test_request_larger_than_the_kv_cache_is_rejected() -> None:
     # 30 blocks of 10 tokens hold 300 tokens; 250 + 51 = 301 does not fit, 250 + 50 does.
     requests = [(0.0, 100, 5), (0.0, 250, 51), (0.0, 250, 50), (0.0, 100, 5)]
-    table, replica = run(requests, step_cost(), limits(**TIGHT_KV))
+    table, replica = run(requests, step_cost(), tight_kv())
     assert table.state == [DONE, REJECTED, DONE, DONE]
     assert math.isnan(table.first_token_s[1])
     assert math.isnan(table.finish_s[1])
@@ -365,9 +362,6 @@ def test_outstanding_tokens_before_any_step() -> None:
     assert replica.outstanding_tokens == 105 + 37
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Replica.work_done never counts the last output token (the prefill step's sampled token is "
-    "not added), so an idle replica keeps one outstanding token per finished request"))
 def test_idle_replica_has_no_outstanding_tokens() -> None:
     _, replica = run([(0.0, 100, 5), (0.0, 30, 7), (1.0, 8, 1)], step_cost(), limits())
     assert replica.idle

@@ -214,7 +214,8 @@ def capacity_table(result: CapacityResult, title: str, trace: str) -> Table:
             table.add_row(f"{name[:4].upper()} p50 / p90 / p99 at that rate",
                           " / ".join(f"{stats[p] * scale:,.1f}" for p in ("p50", "p90", "p99"))
                           + f" {unit}")
-    table.caption = (f"{result.probes} simulations of {result.requests_per_probe:,} requests"
+    table.caption = (f"{result.probes} simulations of at least {result.requests_per_probe:,} "
+                     "requests and 120 s of arrivals"
                      + (" (from the cache)" if result.cached else ""))
     return table
 

@@ -44,13 +44,13 @@ def trace_fingerprint(trace: Trace) -> str:
 
 
 def capacity_key(dep: Deployment, trace: Trace, slo: Slo, requests: int, tolerance: float,
-                 search_version: int) -> str:
+                 search_version: int, extra: dict[str, Any] | None = None) -> str:
     """A hash of the deployment (arch, chip, layout, engine, efficiencies), the trace's data,
     the SLO and the search settings, and the fleetmix version."""
     payload = {
         "version": __version__, "search": search_version, "deployment": _plain(dep),
         "trace": trace_fingerprint(trace), "slo": _plain(slo), "requests": requests,
-        "tolerance": tolerance,
+        "tolerance": tolerance, "extra": extra or {},
     }
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]

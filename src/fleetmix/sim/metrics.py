@@ -68,9 +68,9 @@ class Slo:
         """Per request: meets the tightest TTFT and TPOT targets (for goodput)."""
         ok = np.isfinite(ttft_s)
         if self.ttft_s:
-            ok &= ttft_s <= max(self.ttft_s.values())
+            ok &= ttft_s <= min(self.ttft_s.values())
         if self.tpot_s:
-            ok &= ~(tpot_s > max(self.tpot_s.values()))  # NaN TPOT (one token) passes
+            ok &= ~(tpot_s > min(self.tpot_s.values()))  # NaN TPOT (one token) passes
         return ok
 
 
@@ -94,8 +94,10 @@ class SimResult:
     simulated_s: float  # first arrival to last finish
     wall_s: float  # time the simulation took
     preemptions: int
-    utilisation: float  # busy fraction of the replicas over the span
-    energy_j: float | None  # None when the accelerator's TDP is unknown
+    utilisation: float  # busy fraction of the replicas over the whole run (warm-up included)
+    drain_s: float  # last finish minus last arrival: how long the backlog took to clear
+    max_service_s: float  # longest admission-to-finish time of one request
+    energy_j: float | None  # whole run; None when the accelerator's TDP is unknown
     steps: int
 
     def to_dict(self) -> dict[str, Any]:

@@ -242,7 +242,7 @@ class Replica:
         self.now_s += dt
         self.busy_s += dt
         self.steps += 1
-        self.work_done += n_dec + prefill_tokens
+        self.work_done += n_dec + prefill_tokens + len(completing)  # + first sampled tokens
         for rid, done, chunk in chunks:
             self.prefilling[rid] = done + chunk
         self._finish_decodes()
@@ -315,6 +315,9 @@ class Replica:
     def _preempt(self, victim: int) -> None:
         """Free a running request's blocks; it waits at the head of the queue to recompute."""
         if victim in self.finish_step:
+            # Decoding progress lives in the step counter: tokens still to come = finish - now.
+            remaining = self.finish_step[victim] - self.steps
+            self.generated[victim] = self.req.output_tokens[victim] - remaining
             self._remove_decoding(victim)
         else:
             del self.prefilling[victim]
@@ -329,12 +332,15 @@ class Replica:
     # ----- decode stretches ---------------------------------------------------------------
 
     def _can_admit(self) -> bool:
+        """Whether `_step` would admit the head of the queue now (same sizing rules)."""
         if not self.waiting or self.running >= self.limits.max_running:
+            return False
+        budget = self.limits.max_step_tokens - len(self.finish_step)
+        if budget <= 0:
             return False
         rid = self.waiting[0]
         need = (self.req.input_tokens[rid] + self.req.output_tokens[rid]
-                if self.limits.reserve_full else min(self.prompt[rid],
-                                                     self.limits.max_step_tokens))
+                if self.limits.reserve_full else min(self.prompt[rid], budget))
         return self._fits(self._blocks_for(need))
 
     def _decode_stretch(self, until_s: float) -> bool:

@@ -137,11 +137,15 @@ def summarize(table: RequestTable, reps: list[Replica], dep: Deployment, slo: Sl
     queue = (table.column("scheduled_s")[skip:] - arrival)[done]
     span = float(finish[done].max() - arrival.min()) if done.any() else 0.0
     ttft_stats, tpot_stats = LatencyStats.of(ttft), LatencyStats.of(tpot)
+    # Utilisation and energy cover the whole run (warm-up included): busy time is per run.
+    all_finish = table.column("finish_s") + overhead
+    whole_span = (float(np.nanmax(all_finish) - min(table.arrival_s))
+                  if np.isfinite(all_finish).any() else 0.0)
     busy = sum(r.busy_s for r in reps)
     tdp = dep.accelerator.tdp_w
     energy = None
     if tdp is not None:
-        idle = max(span * len(reps) - busy, 0.0)
+        idle = max(whole_span * len(reps) - busy, 0.0)
         energy = dep.chips * tdp * (busy + IDLE_POWER_FRACTION * idle)
     goodput, met = None, None
     if slo is not None and not slo.empty:
@@ -159,6 +163,10 @@ def summarize(table: RequestTable, reps: list[Replica], dep: Deployment, slo: Sl
         goodput_requests_per_s=goodput, slo="none" if slo is None else slo.describe(),
         slo_met=met, simulated_s=span, wall_s=wall_s,
         preemptions=sum(r.preemptions for r in reps),
-        utilisation=busy / (span * len(reps)) if span > 0 else 0.0, energy_j=energy,
+        utilisation=busy / (whole_span * len(reps)) if whole_span > 0 else 0.0,
+        energy_j=energy,
+        drain_s=float(finish[done].max() - arrival.max()) if done.any() else 0.0,
+        max_service_s=float(np.max(finish[done] - table.column("scheduled_s")[skip:][done]))
+        if done.any() else 0.0,
         steps=sum(r.steps for r in reps),
     )
