@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import csv
-import json
-import re
 from pathlib import Path
-from typing import Any
 
-from typer.testing import CliRunner, Result
-
-from fleetmix.cli import app
+from cli_helpers import assert_user_error, invoke, json_of
 
 REPO = Path(__file__).resolve().parents[2]
 SKYPILOT_AWS = REPO / "tests" / "catalog" / "data" / "skypilot" / "aws" / "vms.csv"
@@ -21,25 +16,12 @@ REQUIRED_ACCELERATORS = (
 )
 
 
-def invoke(*args: str | Path) -> Result:
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
-def squash(text: str) -> str:
-    return "".join(re.sub(r"\x1b\[[0-9;]*m", "", text).split())
 
 
-def assert_user_error(result: Result, *needles: str) -> None:
-    assert result.exit_code == 1, result.output
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    for needle in needles:
-        assert squash(needle) in squash(result.output), (needle, result.output)
 
 
-def json_of(*args: str | Path) -> Any:
-    result = invoke(*args, "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def test_accelerators_json_lists_every_required_chip_with_sources() -> None:

@@ -8,9 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
-
-from fleetmix.cli import app
+from cli_helpers import assert_user_error, invoke
 
 REPO = Path(__file__).resolve().parents[2]
 SKYPILOT_AWS = REPO / "tests" / "catalog" / "data" / "skypilot" / "aws" / "vms.csv"
@@ -21,22 +19,10 @@ ESTIMATE_KEYS = {
 }
 
 
-def invoke(*args: str | Path) -> Result:
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
-def squash(text: str) -> str:
-    """Output without ANSI styles or whitespace, so that wrapped lines still match."""
-    return "".join(re.sub(r"\x1b\[[0-9;]*m", "", text).split())
 
 
-def assert_user_error(result: Result, *needles: str) -> None:
-    """Exit status 1 through the CLI's own handler, no traceback, and every needle shown."""
-    assert result.exit_code == 1, result.output
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    for needle in needles:
-        assert squash(needle) in squash(result.output), (needle, result.output)
 
 
 def estimate_json(*args: str | Path) -> dict[str, Any]:

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import csv
-import json
 import math
-import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
-
-from fleetmix.cli import app
+from cli_helpers import assert_user_error, invoke, json_of
 
 REPO = Path(__file__).resolve().parents[2]
 AZURE_CONV = REPO / "src" / "fleetmix" / "workload" / "data" / "AzureLLMInferenceTrace_conv.csv"
@@ -25,29 +21,12 @@ SIM_KEYS = {
 LATENCY_KEYS = {"mean", "p50", "p90", "p99"}
 
 
-def invoke(*args: str | Path) -> Result:
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
-def squash(text: str) -> str:
-    """Output without ANSI styles or whitespace, so that wrapped lines still match."""
-    return "".join(re.sub(r"\x1b\[[0-9;]*m", "", text).split())
 
 
-def assert_user_error(result: Result, *needles: str) -> None:
-    """Exit status 1 through the CLI's own handler, no traceback, and every needle shown."""
-    assert result.exit_code == 1, result.output
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    for needle in needles:
-        assert squash(needle) in squash(result.output), (needle, result.output)
 
 
-def json_of(*args: str | Path) -> dict[str, Any]:
-    result = invoke(*args, "--json")
-    assert result.exit_code == 0, result.output
-    doc: dict[str, Any] = json.loads(result.stdout)
-    return doc
 
 
 def simulate_json(*args: str) -> dict[str, Any]:
