@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from perf_helpers import H100_BF16_FLOPS, H100_HBM_BYTES_PER_S, H100_NVLINK_UNI_BYTES_PER_S, ideal
 
 from fleetmix.arch import Arch, load_arch
 from fleetmix.catalog import load_catalog
@@ -15,20 +16,6 @@ from fleetmix.perf.steptime import (
     attention_peak_flops_per_s,
     expected_experts_touched,
 )
-
-H100_BF16_FLOPS = 989e12  # dense bf16 peak, FLOP/s
-H100_HBM_BYTES_PER_S = 3.35e12
-H100_NVLINK_UNI_BYTES_PER_S = 450e9  # 900 GB/s bidirectional NVLink4, one direction
-
-
-def ideal(**overrides: Any) -> Efficiency:
-    """Every kernel at peak, no host overhead, no collective latency."""
-    fields: dict[str, Any] = {
-        "matmul_eff": 1.0, "attn_eff": 1.0, "mem_eff": 1.0, "comm_eff": 1.0,
-        "step_overhead_s": 0.0, "seq_overhead_s": 0.0, "collective_latency_s": 0.0,
-        "fitted": False, "source": "test: ideal hardware",
-    }
-    return Efficiency(**(fields | overrides))
 
 
 def make_arch(**overrides: Any) -> Arch:

@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from perf_helpers import H100_BF16_FLOPS, H100_HBM_BYTES_PER_S, ideal
 
 from fleetmix.arch import load_arch
 from fleetmix.catalog import load_catalog
 from fleetmix.perf import (
     Deployment,
-    Efficiency,
     batch_limit,
     make_deployment,
     memory_fit,
@@ -22,18 +22,6 @@ from fleetmix.perf import (
     step_time_s,
 )
 from fleetmix.perf.throughput import best_batch, kv_tokens_per_request
-
-H100_BF16_FLOPS = 989e12
-H100_HBM_BYTES_PER_S = 3.35e12
-
-
-def ideal(**overrides: Any) -> Efficiency:
-    fields: dict[str, Any] = {
-        "matmul_eff": 1.0, "attn_eff": 1.0, "mem_eff": 1.0, "comm_eff": 1.0,
-        "step_overhead_s": 0.0, "seq_overhead_s": 0.0, "collective_latency_s": 0.0,
-        "fitted": False, "source": "test: ideal hardware",
-    }
-    return Efficiency(**(fields | overrides))
 
 
 def deploy(arch: str = "llama-3.1-8b", accelerator: str = "h100-sxm", *, tp: int = 1,

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
 
 import numpy as np
 import pytest
 
-import fleetmix.sim.run as run_module
 from fleetmix.arch import load_arch
 from fleetmix.catalog import load_catalog
 from fleetmix.perf import Deployment, make_deployment
@@ -30,19 +28,6 @@ def workload(rate_rps: float, num_requests: int = 120, seed: int = 7) -> Trace:
                                output_cv=0.8)
     return synthetic_trace(rate_rps=rate_rps, num_requests=num_requests, lengths=lengths,
                            seed=seed)
-
-
-@pytest.fixture
-def tables(monkeypatch: pytest.MonkeyPatch) -> list[RequestTable]:
-    made: list[RequestTable] = []
-
-    class Recording(RequestTable):
-        def __init__(self, *args: Any) -> None:
-            super().__init__(*args)
-            made.append(self)
-
-    monkeypatch.setattr(run_module, "RequestTable", Recording)
-    return made
 
 
 # ----- LatencyStats -------------------------------------------------------------------------

@@ -4,12 +4,10 @@ the static model, monotonicity in load, routers, client concurrency."""
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 import numpy as np
 import pytest
 
-import fleetmix.sim.run as run_module
 from fleetmix.arch import load_arch
 from fleetmix.catalog import load_catalog
 from fleetmix.perf import Deployment, estimate, make_deployment, prefill_time_s, step_time_s
@@ -36,20 +34,6 @@ def hand_trace(rows: list[tuple[float, int, int]]) -> Trace:
     return Trace(name="hand", arrival_s=np.array([a for a, _, _ in rows]),
                  input_tokens=np.array([i for _, i, _ in rows]),
                  output_tokens=np.array([o for _, _, o in rows]), source="test")
-
-
-@pytest.fixture
-def tables(monkeypatch: pytest.MonkeyPatch) -> list[RequestTable]:
-    """The request tables the run functions build, kept for inspection."""
-    made: list[RequestTable] = []
-
-    class Recording(RequestTable):
-        def __init__(self, *args: Any) -> None:
-            super().__init__(*args)
-            made.append(self)
-
-    monkeypatch.setattr(run_module, "RequestTable", Recording)
-    return made
 
 
 # ----- open loop against the static model --------------------------------------------------

@@ -56,10 +56,7 @@ def _price(cat: catalog_lib.Catalog, acc_id: str, offering: str | None, tier: st
         raise InputError(f"--tier {tier!r}: expected one of {', '.join(PRICE_TIERS)}")
     if offering is None:
         return catalog_price(cat, acc_id, tier)
-    match = [o for o in cat.offerings if o.id == offering]
-    if not match:
-        raise catalog_lib.UnknownNameError("offering", offering, [o.id for o in cat.offerings])
-    off = match[0]
+    off = cat.offering(offering)
     if off.accelerator != acc_id:
         raise InputError(f"--offering {offering} sells {off.accelerator}, not {acc_id}")
     per_chip = off.price_usd_per_chip_hour(tier)

@@ -65,7 +65,7 @@ class Deployment:
                     f"ep ({self.ep}) must divide tp ({self.tp}) and num_experts "
                     f"({arch.num_experts})"
                 )
-        if self.engine.id and acc.vendor not in self.engine.vendors:
+        if acc.vendor not in self.engine.vendors:
             raise InputError(
                 f"engine {self.engine.id!r} does not run on {acc.vendor} accelerators; "
                 f"it runs on: {', '.join(self.engine.vendors)}"

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from fleetmix.perf.deployment import Deployment
-from fleetmix.perf.memory import kv_share_per_chip
 from fleetmix.perf.steptime import (
     PIPELINE_IMBALANCE,
     _comm_s,
     attention_peak_flops_per_s,
+    attention_work_per_layer,
     linear_s,
 )
 
@@ -78,10 +78,7 @@ def compile_step_cost(dep: Deployment, max_tokens: int | None = None) -> StepCos
 
     attn_flops_per_s = attention_peak_flops_per_s(dep) * eff.attn_eff
     bw = acc.mem_bw_bytes_per_s * eff.mem_eff
-    head_share = 1.0 / dep.tp if arch.num_heads >= dep.tp else 1.0 / arch.num_heads
-    flops_per_pair = arch.attn_flops_per_token_per_context_token * head_share
-    kv_bytes_per_token = (arch.kv_elements_per_token_per_layer * kv_share_per_chip(dep)
-                          * dep.kv_bytes_per_element)
+    flops_per_pair, kv_bytes_per_token = attention_work_per_layer(dep)
     per_ctx = max(flops_per_pair / attn_flops_per_s, kv_bytes_per_token / bw)
     per_pair = flops_per_pair / attn_flops_per_s
     head_params = arch.vocab_size * arch.hidden_size / dep.tp

@@ -151,14 +151,22 @@ def step_time_s(dep: Deployment, **batch: ArrayLike) -> Array:
     return step_breakdown(dep, **batch).total_s
 
 
-def _attention_s(dep: Deployment, d: Array, ctx: Array, p: Array, pairs: Array,
-                 attn_flops_per_s: float, bw: float) -> Array:
-    """Attention over all layers for one micro-batch: decode reads KV, prefill is compute-bound."""
+def attention_work_per_layer(dep: Deployment) -> tuple[float, float]:
+    """Per chip and layer: attention FLOPs per (new token, context token) pair, and KV bytes
+    read per context token. Heads split over TP (replicated beyond the head count)."""
     arch = dep.arch
     head_share = 1.0 / dep.tp if arch.num_heads >= dep.tp else 1.0 / arch.num_heads
     flops_per_pair = arch.attn_flops_per_token_per_context_token * head_share
     kv_bytes_per_token = (arch.kv_elements_per_token_per_layer * kv_share_per_chip(dep)
                           * dep.kv_bytes_per_element)
+    return flops_per_pair, kv_bytes_per_token
+
+
+def _attention_s(dep: Deployment, d: Array, ctx: Array, p: Array, pairs: Array,
+                 attn_flops_per_s: float, bw: float) -> Array:
+    """Attention over all layers for one micro-batch: decode reads KV, prefill is compute-bound."""
+    arch = dep.arch
+    flops_per_pair, kv_bytes_per_token = attention_work_per_layer(dep)
     total = np.zeros(np.broadcast(d, ctx, p, pairs).shape)
     layer_kinds = [(arch.num_full_attention_layers, ctx, pairs)]
     if arch.num_sliding_layers:
