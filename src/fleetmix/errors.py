@@ -8,9 +8,11 @@ Every error a user can cause derives from `FleetmixError`; the CLI prints
     │   ├── CatalogError           a catalog row breaks the schema or an integrity check
     │   ├── ArchConfigError        an architecture config is malformed or unsupported
     │   ├── ProfileError           an accelerator/engine profile is malformed
-    │   └── TraceError             a request trace file or trace argument is malformed
+    │   ├── TraceError             a request trace file or trace argument is malformed
+    │   └── ScenarioError          a scenario file breaks its schema (file, line and field)
     ├── UnknownNameError           a name (accelerator, arch, engine, offering, trace) is not known
     ├── DoesNotFitError            a deployment the user asked for does not fit in memory
+    ├── MissingDependencyError     an optional extra the command needs is not installed
     └── TargetUnreachableError     no layout of the deployment meets the latency target asked for
 
 Expected outcomes that are not errors (a layout that does not fit while searching, an
@@ -50,6 +52,10 @@ class TraceError(InputError):
     """
 
 
+class ScenarioError(InputError):
+    """A scenario file is malformed; the message names the file, the line and the field."""
+
+
 class UnknownNameError(FleetmixError):
     """A name that is not in the catalog; the message lists the closest known names."""
 
@@ -63,6 +69,11 @@ class UnknownNameError(FleetmixError):
         self.kind = kind
         self.name = name
         self.suggestions = close
+
+
+class MissingDependencyError(FleetmixError):
+    """An optional dependency (an extra such as `fleetmix[calibrate]`) is not installed; the
+    message gives the pip command."""
 
 
 class DoesNotFitError(FleetmixError):

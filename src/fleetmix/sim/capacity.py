@@ -77,6 +77,32 @@ def probe_trace(trace: Trace, rate_rps: float, requests: int, min_duration_s: fl
     return head(rescale_rate(trace, rate_rps), wanted)
 
 
+def _key(dep: Deployment, trace: Trace, slo: Slo, requests: int, min_duration_s: float,
+         tolerance: float, max_queue_p99_s: float) -> str:
+    return capacity_key(dep, trace, slo, requests, tolerance, SEARCH_VERSION,
+                        extra={"min_duration_s": min_duration_s,
+                               "max_queue_p99_s": max_queue_p99_s})
+
+
+def _lookup(cache: CapacityCache, key: str) -> CapacityResult | None:
+    hit = cache.get(key)
+    if hit is None:
+        return None
+    try:
+        return CapacityResult(**{**hit, "cached": True})
+    except TypeError:
+        return None  # an entry from another schema: recompute and overwrite
+
+
+def cached_capacity(dep: Deployment, trace: Trace, slo: Slo, cache: CapacityCache, *,
+                    requests: int = 2000, min_duration_s: float = 120.0,
+                    tolerance: float = 0.02, max_queue_p99_s: float = MAX_QUEUE_P99_S
+                    ) -> CapacityResult | None:
+    """What `find_capacity` with the same arguments would return from `cache`, or None."""
+    return _lookup(cache, _key(dep, trace, slo, requests, min_duration_s, tolerance,
+                               max_queue_p99_s))
+
+
 def find_capacity(dep: Deployment, trace: Trace, slo: Slo, *, requests: int = 2000,
                   min_duration_s: float = 120.0, tolerance: float = 0.02,
                   max_queue_p99_s: float = MAX_QUEUE_P99_S,
@@ -84,16 +110,11 @@ def find_capacity(dep: Deployment, trace: Trace, slo: Slo, *, requests: int = 20
     """Highest rate (req/s) at which one replica sustains `trace` (rescaled) within `slo`."""
     if slo.empty:
         raise ValueError("capacity needs at least one SLO target")
-    key = capacity_key(dep, trace, slo, requests, tolerance, SEARCH_VERSION,
-                       extra={"min_duration_s": min_duration_s,
-                              "max_queue_p99_s": max_queue_p99_s})
+    key = _key(dep, trace, slo, requests, min_duration_s, tolerance, max_queue_p99_s)
     if cache is not None:
-        hit = cache.get(key)
+        hit = _lookup(cache, key)
         if hit is not None:
-            try:
-                return CapacityResult(**{**hit, "cached": True})
-            except TypeError:
-                pass  # an entry from another schema: recompute and overwrite
+            return hit
     probes = 0
 
     def ok(rate: float) -> tuple[bool, SimResult]:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from fleetmix.perf.deployment import Deployment
 from fleetmix.perf.memory import memory_fit
@@ -119,10 +120,58 @@ def simulate_clients(dep: Deployment, *, concurrency: int, num_requests: int,
     return summarize(table, reps, dep, slo, time.perf_counter() - start, skip=skip)
 
 
+GOLDEN_FRACTION = (math.sqrt(5.0) - 1.0) / 2.0
+
+
+def weighted_assignment(weights: Sequence[float], num_requests: int) -> NDArray[np.int64]:
+    """Replica index per request, each replica's share proportional to its weight, spread
+    evenly over time (a golden-ratio low-discrepancy sequence, deterministic)."""
+    w = np.asarray(weights, dtype=np.float64)
+    if w.size == 0 or not (w > 0).all():
+        raise ValueError(f"weights must be positive, got {w.tolist()}")
+    edges = np.cumsum(w) / w.sum()
+    u = (np.arange(num_requests) * GOLDEN_FRACTION) % 1.0
+    return np.minimum(np.searchsorted(edges, u, side="right"), w.size - 1).astype(np.int64)
+
+
+def simulate_fleet(groups: Sequence[tuple[Deployment, int, float]], trace: Trace, *,
+                   slo: Slo | None = None) -> SimResult:
+    """Open loop over a mixed fleet. `groups` holds (deployment, replicas, weight per
+    replica); a request goes to a replica with probability proportional to its weight (use
+    each replica's capacity, so every replica runs at the same fraction of what it sustains).
+    """
+    start = time.perf_counter()
+    if not groups:
+        raise ValueError("a fleet needs at least one replica group")
+    sizes = trace.input_tokens + trace.output_tokens
+    mean_tokens = float(np.mean(sizes)) if trace.num_requests else 1.0
+    table = RequestTable(trace.arrival_s.tolist(), trace.input_tokens.tolist(),
+                         trace.output_tokens.tolist())
+    reps: list[Replica] = []
+    deps: list[Deployment] = []
+    weights: list[float] = []
+    for dep, count, weight in groups:
+        for rep in _replicas(ReplicaSetup.for_requests(dep, mean_tokens), count, table):
+            rep.index = len(reps)
+            reps.append(rep)
+            deps.append(dep)
+            weights.append(weight)
+    targets = weighted_assignment(weights, len(table)).tolist()
+    for rid, t in enumerate(table.arrival_s):
+        rep = reps[targets[rid]]
+        rep.advance_to(t)
+        rep.submit(rid)
+    for rep in reps:
+        rep.drain(math.inf)
+    return summarize(table, reps, deps[0], slo, time.perf_counter() - start, replica_deps=deps)
+
+
 def summarize(table: RequestTable, reps: list[Replica], dep: Deployment, slo: Slo | None,
-              wall_s: float, skip: int = 0) -> SimResult:
+              wall_s: float, skip: int = 0,
+              replica_deps: Sequence[Deployment] | None = None) -> SimResult:
     """Latency percentiles and totals of a finished run, leaving out the first `skip`
-    requests (a closed-loop benchmark's warm-up)."""
+    requests (a closed-loop benchmark's warm-up). `replica_deps` gives each replica's
+    deployment when they differ (a mixed fleet); `dep` then sets the per-request overhead."""
     # Server time outside engine steps (HTTP, tokenization) delays what the client sees.
     overhead = dep.efficiency.request_overhead_s
     arrival = table.column("arrival_s")[skip:]
@@ -142,11 +191,14 @@ def summarize(table: RequestTable, reps: list[Replica], dep: Deployment, slo: Sl
     whole_span = (float(np.nanmax(all_finish) - min(table.arrival_s))
                   if np.isfinite(all_finish).any() else 0.0)
     busy = sum(r.busy_s for r in reps)
-    tdp = dep.accelerator.tdp_w
-    energy = None
-    if tdp is not None:
-        idle = max(whole_span * len(reps) - busy, 0.0)
-        energy = dep.chips * tdp * (busy + IDLE_POWER_FRACTION * idle)
+    energy: float | None = 0.0
+    for rep, rep_dep in zip(reps, replica_deps or [dep] * len(reps), strict=True):
+        tdp = rep_dep.accelerator.tdp_w
+        if tdp is None or energy is None:
+            energy = None
+            continue
+        idle = max(whole_span - rep.busy_s, 0.0)
+        energy += rep_dep.chips * tdp * (rep.busy_s + IDLE_POWER_FRACTION * idle)
     goodput, met = None, None
     if slo is not None and not slo.empty:
         ok = slo.request_ok(ttft, tpot)
