@@ -15,7 +15,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/fleetmix compare --arch llama-3.1-70b --isl 1000 --osl 1000 --max-tpot-ms 50
+	$(BIN)/fleetmix plan examples/multi-vendor.yaml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -25,6 +25,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_perf.py
 	$(BIN)/python benchmarks/bench_sim.py
+	$(BIN)/python benchmarks/bench_plan.py
 
 # Regenerate the lock after changing dependencies in pyproject.toml (needs `uv`).
 lock:

@@ -6,7 +6,7 @@ import pytest
 
 PACKAGES = [
     "fleetmix", "fleetmix.arch", "fleetmix.catalog", "fleetmix.perf", "fleetmix.workload",
-    "fleetmix.sim",
+    "fleetmix.sim", "fleetmix.plan",
 ]
 
 

@@ -2,7 +2,8 @@
 
 Sets
     W workloads; P periods (each `h` hours); C candidates (c serves workload w(c) on offering
-    o(c) with k_c chips per replica and capacity r_c req/s); O offerings (I_o chips per
+    o(c) with k_c chips per replica and plans on r_c req/s: its capacity less the scenario's
+    capacity_headroom); O offerings (I_o chips per
     instance, tiers T_o each priced π_ot $ per chip-hour, tdp_o W per chip); V vendors.
     Tiers split into committed (reserved_1y, reserved_3y, quoted: one count for the horizon)
     and per-period (on_demand, spot).
@@ -31,7 +32,9 @@ coverage problem `explain` uses to say how far an infeasible scenario is from fe
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -101,7 +104,7 @@ class Purchase:
 
     @property
     def usd_per_hour(self) -> NDArray[np.float64]:
-        return self.instances * self.offering.prices_usd_per_hour[self.tier]
+        return (self.instances * self.offering.prices_usd_per_hour[self.tier]).astype(np.float64)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -187,7 +190,7 @@ def build(problem: Problem) -> tuple[_Arrays, dict[str, object]]:
     if alpha is not None:
         a.cost = [0.0] * len(a.cost)
         a.cost[alpha] = -1.0
-    cap = np.array([c.capacity_rps for c in cands])
+    cap = np.array([c.capacity_rps for c in cands]) * (1.0 - sc.capacity_headroom)
     _bound_replicas(a, problem, x, cap, reps)
     _demand_rows(a, problem, x, cap, alpha, reps)
     _chips_rows(a, problem, x, held, offerings, reps)
@@ -396,6 +399,30 @@ def _lp(a: _Arrays, relax: bool) -> highspy.HighsLp:
     return lp
 
 
+def _quiet_highs() -> highspy.Highs:
+    """A Highs instance with logging off. HiGHS prints its banner to the process's stdout
+    when the first instance is made, before any option can be set: hide that one line."""
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 1)
+                h = highspy.Highs()  # type: ignore[no-untyped-call]
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _BANNER_SHOWN = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+_BANNER_SHOWN = False
+
+
 def _representative(scenario: Scenario, reps: object) -> NDArray[np.int64]:
     """For each period, the index of its representative among the modelled periods."""
     assert isinstance(reps, list)
@@ -408,8 +435,7 @@ def solve(problem: Problem, write_lp: Path | None = None) -> Solution:
     """Build and solve; never raises on an infeasible model (that is a status)."""
     start = time.perf_counter()
     a, cols = build(problem)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _quiet_highs()
     h.setOptionValue("time_limit", float(problem.scenario.time_limit_s))
     h.setOptionValue("mip_rel_gap", float(problem.scenario.mip_rel_gap))
     h.setOptionValue("threads", 1)

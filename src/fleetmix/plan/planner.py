@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from fleetmix.plan.candidates import (
     Candidate,
@@ -71,7 +72,7 @@ def plan(scenario: Scenario, *, capacity_csv: str | Path | None = None,
     timings["candidates_s"] = time.perf_counter() - start
     cands, notes = usable(scenario, cset)
     notes += _candidate_notes(cset)
-    model = {"candidates": len(cands), "periods": scenario.num_periods,
+    model: dict[str, Any] = {"candidates": len(cands), "periods": scenario.num_periods,
              "capacity_searches_run": cset.simulated, "capacity_searches_cached": cset.cached}
     missing = missing_workloads(scenario, cands, cset.rejected)
     empty = Plan(scenario=scenario.name, status="no_candidates", objective=scenario.objective,
@@ -102,6 +103,12 @@ def plan(scenario: Scenario, *, capacity_csv: str | Path | None = None,
     timings["total_s"] = time.perf_counter() - start
     power = power_kw_by_period(sol, scenario)
     chips_share, spend_share = vendor_shares(sol, scenario)
+    unconfirmed = sorted({pu.offering.id for pu in sol.purchases
+                          if not pu.offering.price_confirmed})
+    if unconfirmed:
+        notes.append(f"the plan relies on unconfirmed prices (price_confirmed: false in the "
+                     f"catalog): {', '.join(unconfirmed)}; confirm them or set "
+                     f"catalog.confirmed_prices_only")
     if sol.status == "time_limit":
         notes.append(f"the solver stopped at its time limit ({scenario.time_limit_s:g} s) with "
                      f"a gap of {sol.mip_gap:.2%}: the plan is feasible, maybe not optimal")

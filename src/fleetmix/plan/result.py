@@ -111,19 +111,19 @@ def fleet_rows(candidates: tuple[Candidate, ...], solution: Solution, num_period
     rows: list[FleetRow] = []
     for p in range(num_periods):
         for offering_id in dict.fromkeys(c.offering.id for c in candidates):
-            pools = [[pu.tier, int(pu.chips[p])] for pu in _ordered(solution.purchases)
-                     if pu.offering.id == offering_id and pu.chips[p] > 0]
+            free = {pu.tier: int(pu.chips[p]) for pu in _ordered(solution.purchases)
+                    if pu.offering.id == offering_id and pu.chips[p] > 0}
             idx = [i for i, c in enumerate(candidates)
                    if c.offering.id == offering_id and solution.replicas[i, p] > 0]
             for i in sorted(idx, key=lambda i: -candidates[i].chips):
                 c = candidates[i]
                 by_tier: dict[str, int] = {}
                 for _ in range(int(solution.replicas[i, p])):
-                    pool = next((q for q in pools if q[1] >= c.chips), None)
-                    tier = pool[0] if pool is not None else pools[-1][0] if pools else "?"
-                    if pool is not None:
-                        pool[1] -= c.chips
-                    by_tier[str(tier)] = by_tier.get(str(tier), 0) + 1
+                    tier = next((t for t, chips in free.items() if chips >= c.chips),
+                                next(reversed(free), "?"))
+                    if tier in free:
+                        free[tier] = max(free[tier] - c.chips, 0)
+                    by_tier[tier] = by_tier.get(tier, 0) + 1
                 for tier, count in by_tier.items():
                     rows.append(_row(c, tier, p, count))
     return tuple(rows)

@@ -166,6 +166,8 @@ class SolverSpec(_Strict):
 
 class ScenarioSpec(_Strict):
     name: str | None = None
+    capacity_headroom: float = Field(default=0.1, ge=0, lt=1)  # plan replicas at (1 - this)
+    # of the capacity the simulator found: p99 latencies near capacity vary with the sample
     workloads: list[WorkloadSpec] = Field(min_length=1)
     catalog: CatalogSpec = Field(default_factory=CatalogSpec)
     policy: PolicySpec = Field(default_factory=PolicySpec)
@@ -292,6 +294,7 @@ class Scenario:
     energy_usd_per_kwh: float | None
     time_limit_s: float
     mip_rel_gap: float
+    capacity_headroom: float = 0.1  # replicas are planned at (1 - this) of their capacity
 
     @property
     def num_periods(self) -> int:
@@ -376,6 +379,7 @@ def resolve(spec: ScenarioSpec, path: Path | None = None, root: yaml.Node | None
                       budget_usd_per_hour=pol.budget_usd_per_hour),
         objective=spec.objective.minimize, energy_usd_per_kwh=spec.objective.energy_usd_per_kwh,
         time_limit_s=spec.solver.time_limit_s, mip_rel_gap=spec.solver.mip_rel_gap,
+        capacity_headroom=spec.capacity_headroom,
     )
 
 
@@ -444,10 +448,10 @@ def _where(path: Path | None, root: yaml.Node | None, loc: Sequence[str | int]) 
                 if key.value == part:
                     line, child = key.start_mark.line + 1, value
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                child = node.value[part]
-                line = child.start_mark.line + 1
+        elif (isinstance(node, yaml.SequenceNode) and isinstance(part, int)
+              and 0 <= part < len(node.value)):
+            child = node.value[part]
+            line = child.start_mark.line + 1
         node = child
     if line is None and root is not None:
         line = root.start_mark.line + 1

@@ -9,6 +9,7 @@ capacity search's criterion).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,7 +32,7 @@ def verify_workload(w: Workload, period: int, candidates: Sequence[Candidate],
     chosen = [(c, int(replicas[i, period])) for i, c in enumerate(candidates)
               if c.workload == w.name and replicas[i, period] > 0]
     count = sum(n for _, n in chosen)
-    base = {"workload": w.name, "period": period, "rate_rps": rate, "replicas": count,
+    base: dict[str, Any] = {"workload": w.name, "period": period, "rate_rps": rate, "replicas": count,
             "slo": w.slo.describe()}
     if rate <= 0 or not chosen:
         return Verification(**base, slo_met=None, ttft_p99_s=None, tpot_p99_s=None,

@@ -1,0 +1,60 @@
+"""Benchmark (run on demand, not a test): the planner on the multi-vendor example.
+
+    .venv/bin/python benchmarks/bench_plan.py [--cold]
+
+The example has the whole catalog, three workloads and 24 hourly periods.
+1. End to end with a warm capacity cache (candidates, MILP, baselines, verification).
+2. The MILP alone, and the model's size.
+3. With --cold: end to end from an empty cache (a temporary folder), capacity searches on
+   local processes.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from fleetmix.plan import candidates_for, load_scenario, plan, solve_for
+from fleetmix.sim import CapacityCache
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "multi-vendor.yaml"
+
+
+def main() -> None:
+    scenario = load_scenario(EXAMPLE)
+    if "--cold" in sys.argv:
+        with tempfile.TemporaryDirectory() as folder:
+            start = time.perf_counter()
+            result = plan(scenario, cache=CapacityCache(Path(folder)))
+            print(f"cold end to end: {time.perf_counter() - start:.1f} s "
+                  f"({result.model['capacity_searches_run']} capacity searches; "
+                  f"stages {_stages(result.timings_s)})")
+    cache = CapacityCache()
+    plan(scenario, cache=cache, verify="none", baselines=False)  # make sure the cache is warm
+    start = time.perf_counter()
+    result = plan(scenario, cache=cache)
+    print(f"warm end to end: {time.perf_counter() - start:.1f} s (stages "
+          f"{_stages(result.timings_s)}); status {result.status}, "
+          f"${result.cost_usd_per_hour:,.2f}/hour")
+    cands = candidates_for(scenario, cache=cache).candidates
+    for limit in (2.0, scenario.time_limit_s):
+        timed = solve_for(_with_limit(scenario, limit), cands)
+        print(f"MILP alone, time limit {limit:g} s: {timed.solve_s:.2f} s, {timed.status}, "
+              f"gap {timed.mip_gap:.2%}, ${timed.objective:,.2f}/hour; {timed.num_vars:,} "
+              f"variables ({timed.num_int_vars:,} integer), {timed.num_rows:,} rows, "
+              f"{len(cands)} candidates")
+
+
+def _with_limit(scenario, limit):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+    return replace(scenario, time_limit_s=limit)
+
+
+def _stages(timings: dict[str, float]) -> str:
+    return ", ".join(f"{k.removesuffix('_s')} {v:.1f} s" for k, v in timings.items())
+
+
+if __name__ == "__main__":
+    main()
