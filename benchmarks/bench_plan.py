@@ -39,12 +39,13 @@ def main() -> None:
           f"{_stages(result.timings_s)}); status {result.status}, "
           f"${result.cost_usd_per_hour:,.2f}/hour")
     cands = candidates_for(scenario, cache=cache).candidates
-    for limit in (2.0, scenario.time_limit_s):
+    for limit in (2.0, scenario.time_limit_s, 60.0):
         timed = solve_for(_with_limit(scenario, limit), cands)
+        found = (f"gap {timed.mip_gap:.2%}, ${timed.objective:,.2f}/hour" if timed.feasible
+                 else "no fleet found yet")
         print(f"MILP alone, time limit {limit:g} s: {timed.solve_s:.2f} s, {timed.status}, "
-              f"gap {timed.mip_gap:.2%}, ${timed.objective:,.2f}/hour; {timed.num_vars:,} "
-              f"variables ({timed.num_int_vars:,} integer), {timed.num_rows:,} rows, "
-              f"{len(cands)} candidates")
+              f"{found}; {timed.num_vars:,} variables ({timed.num_int_vars:,} integer), "
+              f"{timed.num_rows:,} rows, {len(cands)} candidates")
 
 
 def _with_limit(scenario, limit):  # type: ignore[no-untyped-def]

@@ -192,6 +192,7 @@ def build(problem: Problem) -> tuple[_Arrays, dict[str, object]]:
         a.cost[alpha] = -1.0
     cap = np.array([c.capacity_rps for c in cands]) * (1.0 - sc.capacity_headroom)
     _bound_replicas(a, problem, x, cap, reps)
+    _bound_instances(a, problem, x, purchase_cols, reps)
     _demand_rows(a, problem, x, cap, alpha, reps)
     _chips_rows(a, problem, x, held, offerings, reps)
     _survive_rows(a, problem, x, cap, alpha, reps)
@@ -221,6 +222,29 @@ def _bound_replicas(a: _Arrays, pr: Problem, x: NDArray[np.int64], cap: NDArray[
     for i, c in enumerate(pr.candidates):
         for r, p in enumerate(reps):
             a.upper[x[i, r]] = float(np.ceil(demand[c.workload][p] / cap[i] - 1e-9))
+
+
+def _bound_instances(a: _Arrays, pr: Problem, x: NDArray[np.int64],
+                     purchase_cols: list[tuple[Offering, str, list[int]]], reps: list[int]
+                     ) -> None:
+    """Instances of an offering <= what hosts, per workload, its largest useful replica count.
+    NOTE: this also stops the share rule from being met with idle chips bought only to dilute
+    a vendor's share; a scenario that needs that is reported as a share conflict instead."""
+    for o, tier, cols in purchase_cols:
+        chips_ub = np.zeros(len(reps))
+        for w in pr.scenario.workloads:
+            idx = [i for i, c in enumerate(pr.candidates)
+                   if c.offering.id == o.id and c.workload == w.name]
+            if idx:
+                need = np.array([[a.upper[x[i, r]] * pr.candidates[i].chips
+                                  for r in range(len(reps))] for i in idx])
+                chips_ub += need.max(axis=0)
+        per_period = np.ceil(chips_ub / o.chips)
+        if tier in COMMITTED_TIERS:
+            a.upper[cols[0]] = float(per_period.max())
+        else:
+            for r, col in enumerate(cols):
+                a.upper[col] = float(per_period[r])
 
 
 def _demand_rows(a: _Arrays, pr: Problem, x: NDArray[np.int64], cap: NDArray[np.float64],

@@ -89,10 +89,14 @@ def plan(scenario: Scenario, *, capacity_csv: str | Path | None = None,
               "rows": sol.num_rows, "mip_gap": sol.mip_gap, "solver_status": sol.status}
     if not sol.feasible:
         t = time.perf_counter()
-        why = explain_infeasible(scenario, cands, scenario.policy)
+        if sol.status == "infeasible":
+            why = explain_infeasible(scenario, cands, scenario.policy)
+        else:
+            why = (f"the solver found no fleet within its time limit "
+                   f"({scenario.time_limit_s:g} s; status {sol.status}); raise "
+                   f"solver.time_limit_s in the scenario or pass --time-limit",)
         timings["explain_s"] = time.perf_counter() - t
-        status = "infeasible" if sol.status == "infeasible" else sol.status
-        return replace(empty, status=status, explanation=why, model=model,
+        return replace(empty, status=sol.status, explanation=why, model=model,
                        solve_s=sol.solve_s, timings_s=timings)
     t = time.perf_counter()
     base = _baselines(scenario, cands, sol) if baselines else {}
