@@ -115,3 +115,19 @@ def test_cli_bad_scenario_is_a_user_error(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("workloads: []\n")
     assert_user_error(invoke("plan", path), "bad.yaml:1", "workloads")
+
+
+def test_verification_of_every_period_reports_the_worst(tmp_path: Path,
+                                                         small_trace: Path) -> None:
+    doc = {"workloads": [{"name": "small", "arch": "llama-3.1-8b", "trace": small_trace.name,
+                          "rates_rps": [3, 9], "slo": {"ttft_p99_s": 1.0},
+                          "precisions": ["bf16"]}],
+           "catalog": {"accelerators": ["l40s"], "tiers": ["on_demand"]}}
+    path = tmp_path / "sim.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    result = plan(load_scenario(path), cache=CapacityCache(tmp_path / "cache"),
+                  mapper=in_process, verify="all")
+    assert [v.period for v in result.verification] == [0, 1]
+    entry = result.to_dict()["verification"]["small"]
+    assert entry["period"] == 1 and len(entry["periods"]) == 2
+    assert entry["slo_met"] is all(v.slo_met for v in result.verification)

@@ -98,10 +98,27 @@ class Plan:
             "fleet": [asdict(r) for r in self.fleet], "purchases": list(self.purchases),
             "vendor_share": self.vendor_share, "vendor_share_spend": self.vendor_share_spend,
             "baselines": {k: asdict(b) for k, b in self.baselines.items()},
-            "verification": {v.workload: asdict(v) for v in self.verification},
+            "verification": verification_dict(self.verification),
             "explanation": list(self.explanation), "notes": list(self.notes),
             "model": self.model, "solve_s": self.solve_s, "timings_s": self.timings_s,
         }
+
+
+def verification_dict(checks: tuple[Verification, ...]) -> dict[str, Any]:
+    """Per workload: its worst period (the first that misses, else the busiest), with
+    `slo_met` true only if every simulated period met it, and every period when several."""
+    out: dict[str, Any] = {}
+    for name in dict.fromkeys(v.workload for v in checks):
+        mine = [v for v in checks if v.workload == name]
+        worst = next((v for v in mine if v.slo_met is False),
+                     max(mine, key=lambda v: v.rate_rps))
+        entry = asdict(worst)
+        if any(v.slo_met is False for v in mine):
+            entry["slo_met"] = False
+        if len(mine) > 1:
+            entry["periods"] = [asdict(v) for v in mine]
+        out[name] = entry
+    return out
 
 
 def fleet_rows(candidates: tuple[Candidate, ...], solution: Solution, num_periods: int

@@ -32,8 +32,8 @@ def verify_workload(w: Workload, period: int, candidates: Sequence[Candidate],
     chosen = [(c, int(replicas[i, period])) for i, c in enumerate(candidates)
               if c.workload == w.name and replicas[i, period] > 0]
     count = sum(n for _, n in chosen)
-    base: dict[str, Any] = {"workload": w.name, "period": period, "rate_rps": rate, "replicas": count,
-            "slo": w.slo.describe()}
+    base: dict[str, Any] = {"workload": w.name, "period": period, "rate_rps": rate,
+                            "replicas": count, "slo": w.slo.describe()}
     if rate <= 0 or not chosen:
         return Verification(**base, slo_met=None, ttft_p99_s=None, tpot_p99_s=None,
                             note="no demand in this period")
