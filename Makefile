@@ -12,6 +12,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+# PyTorch for the calibrate/measure tests: the CPU wheel in /opt/wheels (pip's find-links)
+	$(BIN)/python -m pip install --quiet torch==2.13.0
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -16,9 +16,11 @@ from rich.markup import escape
 from fleetmix import arch as arch_lib
 from fleetmix import catalog as catalog_lib
 from fleetmix import workload
+from fleetmix.catalog.records import Accelerator
 from fleetmix.errors import FleetmixError, InputError
-from fleetmix.perf import Deployment, estimate, make_deployment
+from fleetmix.perf import Deployment, Efficiency, estimate, make_deployment
 from fleetmix.perf.estimate import fastest_layout
+from fleetmix.perf.profile import apply_profile, load_profile
 from fleetmix.sim import Slo
 
 # Piped output keeps full tables (Rich would otherwise wrap them to 80 columns).
@@ -37,6 +39,9 @@ TraceFormatOpt = Annotated[str | None, typer.Option(
     "--format", help="azure, burstgpt, csv or parquet (default: detected).")]
 ColumnOpt = Annotated[list[str] | None, typer.Option(
     "--column", help="Column mapping for csv/parquet, e.g. arrival_s=ts (repeatable).")]
+ProfileOpt = Annotated[Path | None, typer.Option(
+    "--profile", help="Accelerator profile from `fleetmix calibrate`: measured efficiencies "
+                      "(and, for a chip the catalog lacks, the accelerator itself).")]
 
 _TRACE_FORMATS: tuple[workload.TraceFormat, ...] = ("azure", "burstgpt", "csv", "parquet")
 _COLUMN_FIELDS = ("arrival_s", "input_tokens", "output_tokens")
@@ -99,20 +104,36 @@ def _slo(ttft: dict[int, float | None], tpot_ms: dict[int, float | None]) -> Slo
         raise InputError(f"SLO: {exc}") from None
 
 
-def _deployment(cat: catalog_lib.Catalog, arch: str, accelerator: str, chips: int,
+def _hardware(cat: catalog_lib.Catalog, accelerator: str | None, profile: Path | None,
+              precision: str, engine: str | None
+              ) -> tuple[Accelerator, str | None, Efficiency | None]:
+    """(accelerator, engine, efficiency): the catalog's (efficiency None: the engine table's),
+    or a calibrated profile's, checked against --accelerator when both are given."""
+    if profile is None:
+        if accelerator is None:
+            raise InputError("give --accelerator, or --profile with a profile from "
+                             "`fleetmix calibrate`")
+        return cat.accelerator(accelerator), engine, None
+    target = apply_profile(load_profile(profile), cat.accelerators, precision=precision,
+                           accelerator=accelerator, engine=engine)
+    return target.accelerator, target.engine, target.efficiency
+
+
+def _deployment(cat: catalog_lib.Catalog, arch: str, accelerator: str | None, chips: int,
                 precision: str, tp: int | None, pp: int | None, ep: int | None,
-                engine: str | None, isl: int, osl: int) -> Deployment:
+                engine: str | None, isl: int, osl: int, profile: Path | None = None
+                ) -> Deployment:
     """The deployment to simulate: the layout given, else the one with the lowest TPOT."""
-    acc = cat.accelerator(accelerator)
+    acc, engine, efficiency = _hardware(cat, accelerator, profile, precision, engine)
     arch_rec = arch_lib.load_arch(arch)
     if tp is None and pp is None and ep is None:
         est = fastest_layout(arch_rec, acc, chips=chips, precision=precision, isl=isl,
-                             osl=osl, engine=engine)
+                             osl=osl, engine=engine, efficiency=efficiency)
     else:
         est = estimate(arch_rec, acc, chips=chips, precision=precision, isl=isl, osl=osl,
-                       tp=tp, pp=pp, ep=ep, engine=engine)
+                       tp=tp, pp=pp, ep=ep, engine=engine, efficiency=efficiency)
     return make_deployment(arch_rec, acc, tp=est.tp, pp=est.pp, ep=est.ep,
-                           precision=precision, engine=engine)
+                           precision=precision, engine=engine, efficiency=efficiency)
 
 
 def _deployment_dict(dep: Deployment) -> dict[str, Any]:

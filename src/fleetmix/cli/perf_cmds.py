@@ -17,7 +17,9 @@ from fleetmix.cli._common import (
     AcceleratorsOpt,
     JsonOpt,
     OfferingsOpt,
+    ProfileOpt,
     _catalog,
+    _hardware,
     _print_json,
     out,
     user_errors,
@@ -70,7 +72,8 @@ def _price(cat: catalog_lib.Catalog, acc_id: str, offering: str | None, tier: st
 @user_errors
 def estimate_cmd(
     arch: Annotated[str, typer.Option(help="Built-in arch name or config.json path.")],
-    accelerator: Annotated[str, typer.Option(help="Accelerator id (see `catalog accelerators`).")],
+    accelerator: Annotated[str | None, typer.Option(
+        help="Accelerator id (see `catalog accelerators`); optional with --profile.")] = None,
     chips: Annotated[int, typer.Option(min=1, help="Chips in one replica.")] = 1,
     precision: Annotated[str, typer.Option(help="bf16, fp8 or fp4.")] = "fp8",
     isl: Annotated[int, typer.Option(min=1, help="Input tokens per request.")] = 1000,
@@ -90,16 +93,19 @@ def estimate_cmd(
         help="Your own price per chip-hour.")] = None,
     offerings: OfferingsOpt = None,
     accelerators: AcceleratorsOpt = None,
+    profile: ProfileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Predict one deployment: fit, layout, throughput, TTFT/TPOT, tokens/J, $/M tokens."""
     cat = _catalog(offerings, accelerators)
-    acc = cat.accelerator(accelerator)
+    acc, engine, efficiency = _hardware(cat, accelerator, profile, precision, engine)
     arch_rec = arch_lib.load_arch(arch)
-    price = _price(cat, acc.id, offering, tier, price_usd_per_chip_hour)
+    in_catalog = acc.id in cat.accelerators
+    price = (_price(cat, acc.id, offering, tier, price_usd_per_chip_hour)
+             if in_catalog or offering or price_usd_per_chip_hour else None)
     est = estimate(arch_rec, acc, chips=chips, precision=precision, isl=isl, osl=osl, tp=tp,
                    pp=pp, ep=ep, engine=engine, kv_precision=kv_precision,
-                   concurrency=concurrency, price=price,
+                   concurrency=concurrency, price=price, efficiency=efficiency,
                    max_tpot_s=None if max_tpot_ms is None else max_tpot_ms / 1e3)
     if as_json:
         _print_json(est.to_dict())

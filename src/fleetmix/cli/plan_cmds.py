@@ -10,11 +10,11 @@ from typing import Annotated, Literal
 import typer
 from rich.markup import escape
 
+from fleetmix.atomic import write_text_atomic
 from fleetmix.cli._common import err, out, user_errors
 from fleetmix.plan import load_scenario, plan
 from fleetmix.plan.result import Plan
 from fleetmix.report import plan_tables
-from fleetmix.report.files import write_text_atomic
 from fleetmix.sim import CapacityCache
 
 VerifyChoice = Literal["peak", "all", "none"]

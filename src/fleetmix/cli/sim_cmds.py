@@ -14,6 +14,7 @@ from fleetmix.cli._common import (
     AcceleratorsOpt,
     ColumnOpt,
     JsonOpt,
+    ProfileOpt,
     TraceFormatOpt,
     _catalog,
     _deployment,
@@ -32,7 +33,8 @@ from fleetmix.sim import CapacityCache, Router, find_capacity, simulate_clients,
 trace_app = typer.Typer(no_args_is_help=True, help="Request traces.")
 
 ArchOpt = Annotated[str, typer.Option(help="Built-in arch name or config.json path.")]
-AcceleratorOpt = Annotated[str, typer.Option(help="Accelerator id.")]
+AcceleratorOpt = Annotated[str | None, typer.Option(
+    help="Accelerator id; optional with --profile.")]
 ChipsOpt = Annotated[int, typer.Option(min=1, help="Chips in one replica.")]
 PrecisionOpt = Annotated[str, typer.Option(help="bf16, fp8 or fp4.")]
 ParallelOpt = Annotated[int | None, typer.Option(min=1)]
@@ -88,7 +90,7 @@ def _open_loop_traffic(trace: str | None, fmt: str | None, column: list[str] | N
 @user_errors
 def simulate_cmd(
     arch: ArchOpt,
-    accelerator: AcceleratorOpt,
+    accelerator: AcceleratorOpt = None,
     chips: ChipsOpt = 1,
     precision: PrecisionOpt = "fp8",
     tp: ParallelOpt = None,
@@ -117,6 +119,7 @@ def simulate_cmd(
     slo_ttft_p99: SloTtft99 = None, slo_tpot_p50: SloTpot50 = None,
     slo_tpot_p90: SloTpot90 = None, slo_tpot_p99: SloTpot99 = None,
     accelerators: AcceleratorsOpt = None,
+    profile: ProfileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Serve traffic with a modelled engine: TTFT, TPOT, queueing, preemption, throughput."""
@@ -131,7 +134,8 @@ def simulate_cmd(
             raise InputError("--concurrency (closed loop) excludes --trace and --rate")
         if isl is None or osl is None:
             raise InputError("--concurrency needs --isl and --osl")
-        dep = _deployment(cat, arch, accelerator, chips, precision, tp, pp, ep, engine, isl, osl)
+        dep = _deployment(cat, arch, accelerator, chips, precision, tp, pp, ep, engine, isl, osl,
+                          profile)
         result = simulate_clients(dep, concurrency=concurrency,
                                   num_requests=requests or 10 * concurrency,
                                   input_tokens=[isl], output_tokens=[osl], replicas=replicas,
@@ -141,7 +145,7 @@ def simulate_cmd(
         mean_isl = max(1, int(traffic.input_tokens.mean())) if traffic.num_requests else 1
         mean_osl = max(1, int(traffic.output_tokens.mean())) if traffic.num_requests else 1
         dep = _deployment(cat, arch, accelerator, chips, precision, tp, pp, ep, engine,
-                          mean_isl, mean_osl)
+                          mean_isl, mean_osl, profile)
         result = simulate_trace(dep, traffic, replicas=replicas, router=routers[router],
                                 slo=slo)
     if as_json:
@@ -153,8 +157,8 @@ def simulate_cmd(
 @user_errors
 def capacity_cmd(
     arch: ArchOpt,
-    accelerator: AcceleratorOpt,
     trace: Annotated[str, typer.Option(help="Trace: built-in name or file.")],
+    accelerator: AcceleratorOpt = None,
     chips: ChipsOpt = 1,
     precision: PrecisionOpt = "fp8",
     tp: ParallelOpt = None,
@@ -170,6 +174,7 @@ def capacity_cmd(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore the on-disk cache.")
                         ] = False,
     accelerators: AcceleratorsOpt = None,
+    profile: ProfileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The highest request rate one replica sustains on a trace while meeting the SLO."""
@@ -182,7 +187,7 @@ def capacity_cmd(
     traffic = _trace(trace, fmt, column)
     dep = _deployment(cat, arch, accelerator, chips, precision, tp, pp, ep, engine,
                       max(1, int(traffic.input_tokens.mean())),
-                      max(1, int(traffic.output_tokens.mean())))
+                      max(1, int(traffic.output_tokens.mean())), profile)
     result = find_capacity(dep, traffic, slo, requests=requests,
                            cache=None if no_cache else CapacityCache())
     if as_json:

@@ -11,6 +11,14 @@ from fleetmix.perf.engines import (
 )
 from fleetmix.perf.estimate import Estimate, Price, candidate_layouts, estimate, make_deployment
 from fleetmix.perf.memory import MemoryFit, memory_fit
+from fleetmix.perf.profile import (
+    AcceleratorProfile,
+    ProfiledTarget,
+    apply_profile,
+    load_profile,
+    match_catalog_id,
+    save_profile,
+)
 from fleetmix.perf.steptime import StepBreakdown, step_breakdown, step_time_s
 from fleetmix.perf.throughput import (
     BatchLimit,
@@ -22,6 +30,7 @@ from fleetmix.perf.throughput import (
 )
 
 __all__ = [
+    "AcceleratorProfile",
     "BatchLimit",
     "Comparison",
     "Deployment",
@@ -32,7 +41,9 @@ __all__ = [
     "MemoryFit",
     "OperatingPoint",
     "Price",
+    "ProfiledTarget",
     "StepBreakdown",
+    "apply_profile",
     "batch_limit",
     "candidate_layouts",
     "catalog_price",
@@ -41,11 +52,14 @@ __all__ = [
     "default_precision",
     "estimate",
     "load_engine_table",
+    "load_profile",
     "make_deployment",
+    "match_catalog_id",
     "memory_fit",
     "operating_point",
     "output_throughput",
     "prefill_time_s",
+    "save_profile",
     "shipped_engine_table",
     "step_breakdown",
     "step_time_s",

@@ -54,18 +54,25 @@ class Efficiency:
     # chips takes 2·log2(tp) steps, an all-to-all 2
     request_overhead_s: float = 0.0  # server time per request outside engine steps (HTTP,
     # tokenization, streaming the first chunk): added to TTFT and end-to-end latency
+    kv_mem_eff: float | None = None  # of memory bandwidth, reading the KV cache in decode
+    # attention; None: mem_eff (a calibrated profile measures it apart from weight streaming)
     fitted: bool  # True: fitted to public measurements; False: an assumption
     source: str
 
     def __post_init__(self) -> None:
-        for name in ("matmul_eff", "attn_eff", "mem_eff", "comm_eff"):
+        for name in ("matmul_eff", "attn_eff", "mem_eff", "comm_eff", "kv_mem_eff"):
             value = getattr(self, name)
-            if not 0.0 < value <= 1.0:
+            if value is not None and not 0.0 < value <= 1.0:
                 raise ValueError(f"{name} ({value}) must be in (0, 1]")
         for name in ("step_overhead_s", "seq_overhead_s", "collective_latency_s",
                      "request_overhead_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} ({getattr(self, name)}) must be >= 0")
+
+    @property
+    def kv_read_eff(self) -> float:
+        """Fraction of memory bandwidth reached reading the KV cache (kv_mem_eff, else mem_eff)."""
+        return self.mem_eff if self.kv_mem_eff is None else self.kv_mem_eff
 
 
 class _EngineRow(BaseModel):
@@ -95,6 +102,7 @@ class _EfficiencyRow(BaseModel):
     seq_overhead_s: float = Field(ge=0)
     collective_latency_s: float = Field(ge=0)
     request_overhead_s: float = Field(default=0.015, ge=0)
+    kv_mem_eff: float | None = Field(default=None, gt=0, le=1)
     fitted: bool
     source: str
 

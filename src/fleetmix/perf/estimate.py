@@ -165,8 +165,8 @@ def estimate(arch: Arch, acc: Accelerator, *, chips: int, precision: str, isl: i
 
 
 def fastest_layout(arch: Arch, acc: Accelerator, *, chips: int, precision: str, isl: int,
-                   osl: int, engine: str | None = None, engines: EngineTable | None = None
-                   ) -> Estimate:
+                   osl: int, engine: str | None = None, engines: EngineTable | None = None,
+                   efficiency: Efficiency | None = None) -> Estimate:
     """The layout of `chips` chips with the lowest time per output token at batch 1 (the
     latency-first choice for interactive serving), among layouts that fit ISL + OSL."""
     best: Estimate | None = None
@@ -174,7 +174,7 @@ def fastest_layout(arch: Arch, acc: Accelerator, *, chips: int, precision: str, 
     for t, p, e in candidate_layouts(arch, acc, chips):
         try:
             est = estimate(arch, acc, chips=chips, precision=precision, isl=isl, osl=osl, tp=t,
-                           pp=p, ep=e, engine=engine, engines=engines)
+                           pp=p, ep=e, engine=engine, engines=engines, efficiency=efficiency)
         except DoesNotFitError as exc:
             last_error = exc
             continue

@@ -79,7 +79,8 @@ def compile_step_cost(dep: Deployment, max_tokens: int | None = None) -> StepCos
     attn_flops_per_s = attention_peak_flops_per_s(dep) * eff.attn_eff
     bw = acc.mem_bw_bytes_per_s * eff.mem_eff
     flops_per_pair, kv_bytes_per_token = attention_work_per_layer(dep)
-    per_ctx = max(flops_per_pair / attn_flops_per_s, kv_bytes_per_token / bw)
+    kv_bw = acc.mem_bw_bytes_per_s * eff.kv_read_eff
+    per_ctx = max(flops_per_pair / attn_flops_per_s, kv_bytes_per_token / kv_bw)
     per_pair = flops_per_pair / attn_flops_per_s
     head_params = arch.vocab_size * arch.hidden_size / dep.tp
     return StepCost(

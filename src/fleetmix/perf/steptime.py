@@ -99,8 +99,8 @@ def step_breakdown(
 
     linear = linear_s(dep, t) + lm_head_s(dep, d_mb + p_seqs / micro)
     attn_flops_per_s = attention_peak_flops_per_s(dep) * eff.attn_eff
-    bw = acc.mem_bw_bytes_per_s * eff.mem_eff
-    attention = _attention_s(dep, d_mb, ctx, p_mb, pairs_mb, attn_flops_per_s, bw)
+    kv_bw = acc.mem_bw_bytes_per_s * eff.kv_read_eff
+    attention = _attention_s(dep, d_mb, ctx, p_mb, pairs_mb, attn_flops_per_s, kv_bw)
     if dep.pp > 1:
         imbalance = 1.0 + PIPELINE_IMBALANCE * (dep.pp - 1) / dep.pp
         linear, attention = linear * imbalance, attention * imbalance
@@ -163,8 +163,9 @@ def attention_work_per_layer(dep: Deployment) -> tuple[float, float]:
 
 
 def _attention_s(dep: Deployment, d: Array, ctx: Array, p: Array, pairs: Array,
-                 attn_flops_per_s: float, bw: float) -> Array:
-    """Attention over all layers for one micro-batch: decode reads KV, prefill is compute-bound."""
+                 attn_flops_per_s: float, kv_bw: float) -> Array:
+    """Attention over all layers for one micro-batch: decode reads KV (at `kv_bw` bytes/s),
+    prefill is compute-bound."""
     arch = dep.arch
     flops_per_pair, kv_bytes_per_token = attention_work_per_layer(dep)
     total = np.zeros(np.broadcast(d, ctx, p, pairs).shape)
@@ -175,7 +176,7 @@ def _attention_s(dep: Deployment, d: Array, ctx: Array, p: Array, pairs: Array,
         layer_kinds.append((arch.num_sliding_layers, np.minimum(ctx, window), capped_pairs))
     for layers, context, prefill_pairs in layer_kinds:
         decode = _roofline(flops_per_pair * d * context, kv_bytes_per_token * d * context,
-                           attn_flops_per_s, bw)
+                           attn_flops_per_s, kv_bw)
         prefill = flops_per_pair * prefill_pairs / attn_flops_per_s
         total = total + layers * (decode + prefill)
     return total
