@@ -200,12 +200,16 @@ def shipped_engine_table() -> EngineTable:
     return parse_engine_table(yaml.safe_load(text), "fleetmix/perf/data/engines.yaml")
 
 
-def load_engine_table(path: Path) -> EngineTable:
-    """An engine table from a user's YAML file, same schema as the shipped one."""
+def read_profile_yaml(path: Path) -> Any:
+    """A profile-like YAML file's content; unreadable or invalid YAML is a ProfileError."""
     try:
-        data = yaml.safe_load(path.read_text("utf-8"))
+        return yaml.safe_load(path.read_text("utf-8"))
     except OSError as exc:
         raise ProfileError(f"{path}: cannot read ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         raise ProfileError(f"{path}: not valid YAML ({exc})") from None
-    return parse_engine_table(data, str(path))
+
+
+def load_engine_table(path: Path) -> EngineTable:
+    """An engine table from a user's YAML file, same schema as the shipped one."""
+    return parse_engine_table(read_profile_yaml(path), str(path))

@@ -31,7 +31,12 @@ from fleetmix.atomic import write_text_atomic
 from fleetmix.catalog.accelerators import normalize_name
 from fleetmix.catalog.records import VENDORS, Accelerator, FieldSource
 from fleetmix.errors import InputError, ProfileError
-from fleetmix.perf.engines import Efficiency, EngineTable, shipped_engine_table
+from fleetmix.perf.engines import (
+    Efficiency,
+    EngineTable,
+    read_profile_yaml,
+    shipped_engine_table,
+)
 
 PROFILE_VERSION = 1
 
@@ -200,13 +205,7 @@ def parse_profile(data: Any, origin: str) -> AcceleratorProfile:
 
 def load_profile(path: Path) -> AcceleratorProfile:
     """Read a profile YAML file."""
-    try:
-        data = yaml.safe_load(path.read_text("utf-8"))
-    except OSError as exc:
-        raise ProfileError(f"{path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise ProfileError(f"{path}: not valid YAML ({exc})") from None
-    return parse_profile(data, str(path))
+    return parse_profile(read_profile_yaml(path), str(path))
 
 
 def save_profile(profile: AcceleratorProfile | ProfileDoc, path: Path) -> None:
