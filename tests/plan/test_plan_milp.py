@@ -110,3 +110,10 @@ def test_baselines_bound_the_plan(tmp_path: Path) -> None:
     assert no_policy == pytest.approx(brute_force_cost([H100_USD, MI300X_USD], [4.0, 1.0], 10))
     assert single == pytest.approx(3 * H100_USD)  # H100 alone is the cheapest single chip
     assert result.cost_usd_per_hour is not None and result.cost_usd_per_hour > no_policy
+
+
+def test_replicas_span_instances_only_through_pipeline_stages() -> None:
+    from fleetmix.plan.candidates import packs
+    assert packs(2, 8) and packs(8, 8) and not packs(3, 8)
+    assert packs(16, 8, tp=8) and not packs(16, 8, tp=16)
+    assert not packs(4, 1, tp=4) and packs(4, 1, tp=1) and not packs(4, 1, tp=1, ep=2)

@@ -99,9 +99,13 @@ def allowed_offerings(scenario: Scenario) -> tuple[Offering, ...]:
     return tuple(out)
 
 
-def packs(replica_chips: int, instance_chips: int) -> bool:
-    """Whether replicas of this size tile instances exactly (one divides the other)."""
-    return instance_chips % replica_chips == 0 or replica_chips % instance_chips == 0
+def packs(replica_chips: int, instance_chips: int, tp: int = 1, ep: int = 1) -> bool:
+    """Whether replicas of this size tile instances exactly (one divides the other), with
+    tensor and expert parallelism inside one instance when a replica spans several (only
+    pipeline stages cross instances; instances are not one scale-up domain)."""
+    if replica_chips <= instance_chips:
+        return instance_chips % replica_chips == 0
+    return replica_chips % instance_chips == 0 and max(tp, ep) <= instance_chips
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -230,7 +234,7 @@ def simulated_candidates(scenario: Scenario, cache: CapacityCache | None = None,
                                                 f"{w.slo.describe()} at any rate"))
                 continue
             candidates += [_candidate(w, o, dep, result) for o in by_acc[dep.accelerator.id]
-                           if packs(dep.chips, o.chips)]
+                           if packs(dep.chips, o.chips, dep.tp, dep.ep)]
     return CandidateSet(candidates=prune(tuple(candidates), scenario), rejected=tuple(rejected),
                         simulated=searches - cached, cached=cached)
 

@@ -116,12 +116,13 @@ def _candidate(scenario: Scenario, w: Workload, o: Offering, cells: dict[str, st
     acc = scenario.catalog.accelerators[o.accelerator]
     chips_given = _number(cells, "chips", where, int)
     chips = int(chips_given) if chips_given is not None else o.chips
-    if chips <= 0 or not packs(chips, o.chips):
-        raise InputError(f"{where}: field 'chips': {chips} chips per replica do not tile "
-                         f"{o.id}'s {o.chips}-chip instances (one must divide the other)")
     tp = int(_number(cells, "tp", where, int) or chips)
     pp = int(_number(cells, "pp", where, int) or 1)
     ep = int(_number(cells, "ep", where, int) or 1)
+    if chips <= 0 or not packs(chips, o.chips, tp, ep):
+        raise InputError(f"{where}: field 'chips': {chips} chips per replica (tp {tp}, ep {ep}) "
+                         f"do not tile {o.id}'s {o.chips}-chip instances: one must divide the "
+                         f"other, and a replica spanning instances keeps tp and ep inside one")
     precision = (cells.get("precision") or "").strip() or w.precisions[0]
     dep = None
     if chips_given is not None and (cells.get("precision") or "").strip():
