@@ -131,3 +131,20 @@ def test_verification_of_every_period_reports_the_worst(tmp_path: Path,
     entry = result.to_dict()["verification"]["small"]
     assert entry["period"] == 1 and len(entry["periods"]) == 2
     assert entry["slo_met"] is all(v.slo_met for v in result.verification)
+
+
+def test_progress_counts_the_chains_simulated(tmp_path: Path, small_trace: Path) -> None:
+    doc = {"workloads": [{"name": "small", "arch": "llama-3.1-8b", "trace": small_trace.name,
+                          "peak_rps": 4, "slo": {"ttft_p99_s": 1.0}, "precisions": ["bf16"]}],
+           "catalog": {"accelerators": ["l40s"], "tiers": ["on_demand"]}}
+    path = tmp_path / "sim.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    calls: list[tuple[int, int]] = []
+    cache = CapacityCache(tmp_path / "cache")
+    plan(load_scenario(path), cache=cache, mapper=in_process, verify="none",
+         progress=lambda done, total: calls.append((done, total)))
+    assert calls[0][0] == 0 and calls[-1][0] == calls[-1][1] >= 1
+    calls.clear()
+    plan(load_scenario(path), cache=cache, mapper=in_process, verify="none",
+         progress=lambda done, total: calls.append((done, total)))
+    assert calls == []  # all cached: nothing to report

@@ -9,6 +9,13 @@ from typing import Annotated, Literal
 
 import typer
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from fleetmix.atomic import write_text_atomic
 from fleetmix.cli._common import err, out, user_errors
@@ -45,8 +52,17 @@ def plan_cmd(
     if time_limit is not None:
         from dataclasses import replace
         sc = replace(sc, time_limit_s=time_limit)
-    result = plan(sc, capacity_csv=capacity, cache=None if no_cache else CapacityCache(),
-                  verify=verify, baselines=baselines, write_lp=write_lp)
+    with Progress(TextColumn("simulating capacities of the candidates not in the cache"),
+                  BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                  transient=True) as bar:
+        task = bar.add_task("capacities", total=None, visible=False)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, visible=done < total)
+
+        result = plan(sc, capacity_csv=capacity, cache=None if no_cache else CapacityCache(),
+                      verify=verify, baselines=baselines, write_lp=write_lp,
+                      progress=progress)
     if json_out is not None:
         text = json.dumps(result.to_dict(), indent=2, default=str) + "\n"
         if json_out == "-":

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,18 +184,23 @@ Mapper = Callable[[Callable[[ChainJob], ChainResult], Sequence[ChainJob]], Itera
 def local_processes(workers: int | None = None) -> Mapper:
     """Run chains on local processes (spawned: safe with threads in the parent)."""
     def run(fn: Callable[[ChainJob], ChainResult], jobs: Sequence[ChainJob]
-            ) -> Iterable[ChainResult]:
+            ) -> Iterator[ChainResult]:
         count = min(workers or os.cpu_count() or 1, len(jobs))
         if count <= 1:
-            return [fn(j) for j in jobs]
+            yield from (fn(j) for j in jobs)
+            return
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=count, mp_context=ctx) as pool:
-            return list(pool.map(fn, jobs))
+            yield from pool.map(fn, jobs)  # in order, each as soon as it and those before end
     return run
 
 
+Progress = Callable[[int, int], None]  # (chains done, chains to simulate)
+
+
 def simulated_candidates(scenario: Scenario, cache: CapacityCache | None = None,
-                         mapper: Mapper | None = None) -> CandidateSet:
+                         mapper: Mapper | None = None, progress: Progress | None = None
+                         ) -> CandidateSet:
     """Every allowed offering × the replica sizes worth having, with simulated capacities.
 
     Chains are first walked in-process against the cache; only those that need a capacity
@@ -217,9 +222,13 @@ def simulated_candidates(scenario: Scenario, cache: CapacityCache | None = None,
     results = [None if cache is None else walk_chain(c, cache, compute=False) for c in chains]
     todo = [i for i, r in enumerate(results) if r is None or not r.complete]
     cache_dir = None if cache is None else str(cache.directory.parent)
-    for i, done in zip(todo, (mapper or local_processes())(
-            _chain_job, [(chains[i], cache_dir) for i in todo]), strict=True):
+    if progress is not None and todo:
+        progress(0, len(todo))
+    for n, (i, done) in enumerate(zip(todo, (mapper or local_processes())(
+            _chain_job, [(chains[i], cache_dir) for i in todo]), strict=True), start=1):
         results[i] = done
+        if progress is not None:
+            progress(n, len(todo))
     candidates: list[Candidate] = []
     searches = cached = 0
     for chain, walked in zip(chains, results, strict=True):

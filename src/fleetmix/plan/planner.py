@@ -11,6 +11,7 @@ from fleetmix.plan.candidates import (
     Candidate,
     CandidateSet,
     Mapper,
+    Progress,
     simulated_candidates,
 )
 from fleetmix.plan.explain import explain_infeasible, missing_workloads
@@ -31,12 +32,12 @@ from fleetmix.sim.cache import CapacityCache
 
 
 def candidates_for(scenario: Scenario, capacity_csv: str | Path | None = None,
-                   cache: CapacityCache | None = None, mapper: Mapper | None = None
-                   ) -> CandidateSet:
+                   cache: CapacityCache | None = None, mapper: Mapper | None = None,
+                   progress: Progress | None = None) -> CandidateSet:
     """Measured candidates from `capacity_csv`, else simulated ones (cached)."""
     if capacity_csv is not None:
         return measured_candidates(scenario, capacity_csv)
-    return simulated_candidates(scenario, cache=cache, mapper=mapper)
+    return simulated_candidates(scenario, cache=cache, mapper=mapper, progress=progress)
 
 
 def usable(scenario: Scenario, cset: CandidateSet) -> tuple[tuple[Candidate, ...], list[str]]:
@@ -64,11 +65,12 @@ def solve_for(scenario: Scenario, candidates: tuple[Candidate, ...], policy: Pol
 def plan(scenario: Scenario, *, capacity_csv: str | Path | None = None,
          cache: CapacityCache | None = None, mapper: Mapper | None = None,
          candidates: CandidateSet | None = None, verify: str = "peak",
-         baselines: bool = True, write_lp: Path | None = None) -> Plan:
+         baselines: bool = True, write_lp: Path | None = None,
+         progress: Progress | None = None) -> Plan:
     """The cheapest fleet for `scenario` (or the best by its objective), explained."""
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    cset = candidates or candidates_for(scenario, capacity_csv, cache, mapper)
+    cset = candidates or candidates_for(scenario, capacity_csv, cache, mapper, progress)
     timings["candidates_s"] = time.perf_counter() - start
     cands, notes = usable(scenario, cset)
     notes += _candidate_notes(cset)
