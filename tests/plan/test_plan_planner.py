@@ -148,3 +148,27 @@ def test_progress_counts_the_chains_simulated(tmp_path: Path, small_trace: Path)
     plan(load_scenario(path), cache=cache, mapper=in_process, verify="none",
          progress=lambda done, total: calls.append((done, total)))
     assert calls == []  # all cached: nothing to report
+
+
+def test_verification_names_why_a_fleet_misses(tmp_path: Path, small_trace: Path) -> None:
+    from fleetmix.plan.verify import verify_workload
+    doc = {"workloads": [{"name": "small", "arch": "llama-3.1-8b", "trace": small_trace.name,
+                          "peak_rps": 4, "slo": {"ttft_p99_s": 1.0}, "precisions": ["bf16"]}],
+           "catalog": {"accelerators": ["l40s"], "tiers": ["on_demand"]}}
+    path = tmp_path / "sim.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    scenario = load_scenario(path)
+    result = plan(scenario, cache=CapacityCache(tmp_path / "cache"), mapper=in_process,
+                  verify="none")
+    (c,) = {r.offering for r in result.fleet}
+    cands = tuple(x for x in result.candidates if x.offering.id == c)[:1]
+    # one replica at 20x its capacity: the SLO and the queue both fail
+    overload = replace_demand(scenario, 20 * cands[0].capacity_rps)
+    check = verify_workload(overload.workloads[0], 0, cands, np.ones((1, 1), dtype=np.int64))
+    assert check.slo_met is False and check.note == "SLO percentiles missed"
+
+
+def replace_demand(scenario, rate: float):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+    w = replace(scenario.workloads[0], demand_rps=np.array([rate]))
+    return replace(scenario, workloads=(w,))

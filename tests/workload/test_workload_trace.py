@@ -121,3 +121,10 @@ def test_identity_equality_and_hash() -> None:
     assert a == a
     assert a != b
     assert len({a, b}) == 2
+
+
+def test_mean_shape_truncates_to_whole_tokens_and_floors_at_one() -> None:
+    # (800 + 1200 + 300 + 2000) / 4 = 1075; (150 + 40 + 300 + 90) / 4 = 145
+    assert make_trace().mean_shape_tokens == (1075, 145)
+    assert make_trace(arrival_s=(0.0,), input_tokens=(1,), output_tokens=(1,)
+                      ).mean_shape_tokens == (1, 1)

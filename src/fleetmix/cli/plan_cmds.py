@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -50,7 +51,6 @@ def plan_cmd(
     """Solve for the cheapest fleet that meets every workload's SLO and the buying policy."""
     sc = load_scenario(scenario)
     if time_limit is not None:
-        from dataclasses import replace
         sc = replace(sc, time_limit_s=time_limit)
     with Progress(TextColumn("simulating capacities of the candidates not in the cache"),
                   BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,

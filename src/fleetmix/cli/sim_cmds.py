@@ -142,8 +142,7 @@ def simulate_cmd(
                                   slo=slo)
     else:
         traffic = _open_loop_traffic(trace, fmt, column, rate, isl, osl, requests)
-        mean_isl = max(1, int(traffic.input_tokens.mean())) if traffic.num_requests else 1
-        mean_osl = max(1, int(traffic.output_tokens.mean())) if traffic.num_requests else 1
+        mean_isl, mean_osl = traffic.mean_shape_tokens
         dep = _deployment(cat, arch, accelerator, chips, precision, tp, pp, ep, engine,
                           mean_isl, mean_osl, profile)
         result = simulate_trace(dep, traffic, replicas=replicas, router=routers[router],
@@ -186,8 +185,7 @@ def capacity_cmd(
                          "--slo-tpot-pXX")
     traffic = _trace(trace, fmt, column)
     dep = _deployment(cat, arch, accelerator, chips, precision, tp, pp, ep, engine,
-                      max(1, int(traffic.input_tokens.mean())),
-                      max(1, int(traffic.output_tokens.mean())), profile)
+                      *traffic.mean_shape_tokens, profile)
     result = find_capacity(dep, traffic, slo, requests=requests,
                            cache=None if no_cache else CapacityCache())
     if as_json:

@@ -49,7 +49,6 @@ from fleetmix.plan.candidates import Candidate
 from fleetmix.plan.scenario import COMMITTED_TIERS, Policy, Scenario
 
 INF = highspy.kHighsInf
-LOSS_ATTRIBUTE = {"vendor": "vendor", "cloud": "cloud", "region": "region"}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,8 +16,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from fleetmix.errors import FleetmixError
 from fleetmix.perf.deployment import Deployment
 from fleetmix.perf.throughput import batch_limit, output_throughput
@@ -58,8 +56,7 @@ class CapacityResult:
 
 def rate_estimate_rps(dep: Deployment, trace: Trace) -> float:
     """Request rate at the static estimator's max throughput for the trace's mean shape."""
-    isl = max(1, int(np.mean(trace.input_tokens)))
-    osl = max(1, int(np.mean(trace.output_tokens)))
+    isl, osl = trace.mean_shape_tokens
     batch = max(1, batch_limit(dep, isl, osl).max_batch)
     return float(output_throughput(dep, isl, osl, batch)) / osl
 

@@ -49,17 +49,21 @@ def _replicas(setup: ReplicaSetup, count: int, table: RequestTable,
     return [Replica(i, cost, limits, table, on_finish) for i in range(count)]
 
 
+def _open_loop_table(trace: Trace) -> tuple[RequestTable, float]:
+    """The request table of a trace and its mean request size (tokens, for KV sizing)."""
+    sizes = trace.input_tokens + trace.output_tokens
+    mean_tokens = float(np.mean(sizes)) if trace.num_requests else 1.0
+    return RequestTable(trace.arrival_s.tolist(), trace.input_tokens.tolist(),
+                        trace.output_tokens.tolist()), mean_tokens
+
+
 def simulate_trace(dep: Deployment, trace: Trace, *, replicas: int = 1,
                    router: Router = Router.ROUND_ROBIN, slo: Slo | None = None,
                    time_limit_s: float = math.inf) -> SimResult:
     """Open loop: every request of `trace` arrives at its time and is routed to a replica."""
     start = time.perf_counter()
-    sizes = trace.input_tokens + trace.output_tokens
-    mean_tokens = float(np.mean(sizes)) if trace.num_requests else 1.0
-    setup = ReplicaSetup.for_requests(dep, mean_tokens)
-    table = RequestTable(trace.arrival_s.tolist(), trace.input_tokens.tolist(),
-                         trace.output_tokens.tolist())
-    reps = _replicas(setup, replicas, table)
+    table, mean_tokens = _open_loop_table(trace)
+    reps = _replicas(ReplicaSetup.for_requests(dep, mean_tokens), replicas, table)
     arrivals = table.arrival_s
     for rid in range(len(table)):
         t = arrivals[rid]
@@ -143,10 +147,7 @@ def simulate_fleet(groups: Sequence[tuple[Deployment, int, float]], trace: Trace
     start = time.perf_counter()
     if not groups:
         raise ValueError("a fleet needs at least one replica group")
-    sizes = trace.input_tokens + trace.output_tokens
-    mean_tokens = float(np.mean(sizes)) if trace.num_requests else 1.0
-    table = RequestTable(trace.arrival_s.tolist(), trace.input_tokens.tolist(),
-                         trace.output_tokens.tolist())
+    table, mean_tokens = _open_loop_table(trace)
     reps: list[Replica] = []
     deps: list[Deployment] = []
     weights: list[float] = []

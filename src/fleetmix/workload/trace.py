@@ -117,6 +117,13 @@ class Trace:
             return float("nan")
         return float(gaps.std() / gaps.mean())
 
+    @property
+    def mean_shape_tokens(self) -> tuple[int, int]:
+        """(mean input, mean output) tokens per request, each at least 1 (1 when empty)."""
+        if self.num_requests == 0:
+            return 1, 1
+        return (max(1, int(self.input_tokens.mean())), max(1, int(self.output_tokens.mean())))
+
     def peak_rate_rps(self, window_s: float = PEAK_WINDOW_S) -> float:
         """Highest request rate over any window of `window_s` seconds starting at an arrival.
 
