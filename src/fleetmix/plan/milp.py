@@ -36,9 +36,10 @@ import os
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import highspy
 import numpy as np
@@ -110,7 +111,9 @@ class Purchase:
 class Solution:
     """What the solver returned, mapped back to domain objects."""
 
-    status: str  # optimal, time_limit (feasible, gap > target), infeasible, error
+    # optimal, time_limit (feasible, gap > target), gap_above_target (feasible, the gap of a
+    # solve by period, plan.decompose), infeasible, error
+    status: str
     feasible: bool
     objective: float | None
     mip_gap: float | None
@@ -121,6 +124,7 @@ class Solution:
     num_int_vars: int
     num_rows: int
     coverage: float | None = None  # the coverage problem's α
+    method: str = "whole model"  # or how plan.decompose split it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,6 +136,12 @@ class Problem:
     policy: Policy
     coverage: bool = False  # maximise the covered fraction of demand instead
     relax: bool = False  # LP relaxation (no integrality)
+    # The decomposition by period (plan.decompose) solves sub-models of this one:
+    periods: tuple[int, ...] | None = None  # representative periods modelled; None: all
+    # committed tiers: "horizon" (one count for every period), "per_period" (a relaxation: a
+    # count per period, each priced for its own periods) or "fixed" (counts given, sunk)
+    commitment: Literal["horizon", "per_period", "fixed"] = "horizon"
+    committed_instances: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
 
 def offerings_of(candidates: Sequence[Candidate]) -> tuple[Offering, ...]:
@@ -151,6 +161,9 @@ def build(problem: Problem) -> tuple[_Arrays, dict[str, object]]:
     """The model's arrays, and the column indices needed to read a solution back."""
     sc, cands = problem.scenario, problem.candidates
     reps, mult = distinct_periods(sc)
+    if problem.periods is not None:
+        keep = [reps.index(p) for p in problem.periods]
+        reps, mult = [reps[i] for i in keep], [mult[i] for i in keep]
     periods = range(len(reps))
     n_periods = sc.num_periods
     a = _Arrays()
@@ -163,10 +176,8 @@ def build(problem: Problem) -> tuple[_Arrays, dict[str, object]]:
     purchase_cols: list[tuple[Offering, str, list[int]]] = []
     for o in offerings:
         held[o.id] = [[] for _ in periods]
-        for tier in sc.tiers:
-            if tier not in o.prices_usd_per_hour:
-                continue
-            if tier in COMMITTED_TIERS:
+        for tier in tiers_of(o, sc, problem.policy):
+            if tier in COMMITTED_TIERS and problem.commitment != "per_period":
                 col = a.var(f"n[{o.id}][{tier}]")
                 cols = [col] * len(reps)
             else:
@@ -177,11 +188,10 @@ def build(problem: Problem) -> tuple[_Arrays, dict[str, object]]:
     alpha = a.var("coverage", upper=1.0, integer=False) if problem.coverage else None
     # objective: the average over periods of $/hour (and/or kW)
     for o, tier, cols in purchase_cols:
-        usd = o.prices_usd_per_hour[tier]  # per instance-hour held
-        kw = o.chips * tdp_w(o, sc) / 1e3
-        weight = {"cost": usd, "energy": kw,
-                  "mix": usd + (sc.energy_usd_per_kwh or 0.0) * kw}[sc.objective]
-        if tier in COMMITTED_TIERS:
+        weight = objective_per_instance_hour(o, tier, sc)
+        if tier in COMMITTED_TIERS and problem.commitment == "fixed":
+            pass  # sunk: counted outside this model
+        elif tier in COMMITTED_TIERS and problem.commitment == "horizon":
             a.cost[cols[0]] += weight  # held in every period
         else:
             for r, col in enumerate(cols):
@@ -200,7 +210,33 @@ def build(problem: Problem) -> tuple[_Arrays, dict[str, object]]:
     _power_rows(a, problem, held, offerings, reps)
     _supply_rows(a, problem, held, offerings, reps)
     _budget_rows(a, problem, held, offerings, reps)
+    if problem.commitment == "fixed":
+        for o, tier, pcols in purchase_cols:
+            if tier in COMMITTED_TIERS:
+                count = float(problem.committed_instances.get((o.id, tier), 0))
+                a.lower[pcols[0]] = a.upper[pcols[0]] = count
     return a, {"x": x, "purchases": purchase_cols, "alpha": alpha, "reps": reps}
+
+
+def objective_per_instance_hour(o: Offering, tier: str, scenario: Scenario) -> float:
+    """What one instance of `o` held for an hour in `tier` adds to the objective."""
+    usd = o.prices_usd_per_hour[tier]
+    kw = o.chips * tdp_w(o, scenario) / 1e3
+    return {"cost": usd, "energy": kw,
+            "mix": usd + (scenario.energy_usd_per_kwh or 0.0) * kw}[scenario.objective]
+
+
+def tiers_of(o: Offering, scenario: Scenario, policy: Policy) -> list[str]:
+    """The scenario's tiers that `o` is priced in. Of its committed tiers only the cheapest is
+    kept: each is held for the whole horizon, so a dearer one never helps (exact), except to
+    dilute a vendor's share of spend, where all are kept."""
+    tiers = [t for t in scenario.tiers if t in o.prices_usd_per_hour]
+    committed = [t for t in tiers if t in COMMITTED_TIERS]
+    if len(committed) > 1 and not (policy.max_vendor_share is not None
+                                   and policy.vendor_share_basis == "spend"):
+        cheapest = min(committed, key=lambda t: o.prices_usd_per_hour[t])
+        tiers = [t for t in tiers if t not in COMMITTED_TIERS or t == cheapest]
+    return tiers
 
 
 def distinct_periods(scenario: Scenario) -> tuple[list[int], list[int]]:
@@ -229,7 +265,7 @@ def _bound_instances(a: _Arrays, pr: Problem, x: NDArray[np.int64],
     """Instances of an offering <= what hosts, per workload, its largest useful replica count.
     NOTE: this also stops the share rule from being met with idle chips bought only to dilute
     a vendor's share; a scenario that needs that is reported as a share conflict instead."""
-    for o, tier, cols in purchase_cols:
+    for o, _tier, cols in purchase_cols:
         chips_ub = np.zeros(len(reps))
         for w in pr.scenario.workloads:
             idx = [i for i, c in enumerate(pr.candidates)
@@ -239,7 +275,7 @@ def _bound_instances(a: _Arrays, pr: Problem, x: NDArray[np.int64],
                                   for r in range(len(reps))] for i in idx])
                 chips_ub += need.max(axis=0)
         per_period = np.ceil(chips_ub / o.chips)
-        if tier in COMMITTED_TIERS:
+        if len(set(cols)) == 1:  # one count for every period
             a.upper[cols[0]] = float(per_period.max())
         else:
             for r, col in enumerate(cols):
@@ -446,56 +482,116 @@ def _quiet_highs() -> highspy.Highs:
 _BANNER_SHOWN = False
 
 
-def _representative(scenario: Scenario, reps: object) -> NDArray[np.int64]:
+def _representative(scenario: Scenario, reps: list[int]) -> NDArray[np.int64]:
     """For each period, the index of its representative among the modelled periods."""
-    assert isinstance(reps, list)
     demand = np.array([w.demand_rps for w in scenario.workloads]).T  # (periods, workloads)
     keys = {demand[p].tobytes(): r for r, p in enumerate(reps)}
     return np.array([keys[demand[p].tobytes()] for p in range(scenario.num_periods)])
 
 
-def solve(problem: Problem, write_lp: Path | None = None) -> Solution:
-    """Build and solve; never raises on an infeasible model (that is a status)."""
-    start = time.perf_counter()
+@dataclass(frozen=True, kw_only=True)
+class Run:
+    """One HiGHS run on the modelled (representative) periods, before expansion."""
+
+    status: str  # optimal, time_limit, infeasible, error
+    feasible: bool
+    objective: float | None
+    dual_bound: float | None
+    reps: list[int]  # the representative periods modelled
+    replicas: NDArray[np.int64]  # (candidates, modelled periods)
+    purchases: tuple[tuple[Offering, str, NDArray[np.int64]], ...]  # instances per period
+    alpha: float | None
+    num_vars: int
+    num_int_vars: int
+    num_rows: int
+
+
+STATUS_NAMES = {highspy.HighsModelStatus.kOptimal: "optimal",
+                highspy.HighsModelStatus.kTimeLimit: "time_limit",
+                highspy.HighsModelStatus.kInfeasible: "infeasible",
+                highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible"}
+
+
+def run(problem: Problem, *, time_limit_s: float | None = None,
+        start: tuple[NDArray[np.int64], dict[tuple[str, str], NDArray[np.int64]]] | None = None,
+        write_lp: Path | None = None) -> Run:
+    """Build and run HiGHS once. `start`: replicas (candidates, modelled periods) and instances
+    per (offering, tier) and modelled period, handed to HiGHS as a first incumbent."""
     a, cols = build(problem)
+    x, purchase_cols, reps = cols["x"], cols["purchases"], cols["reps"]
+    assert isinstance(x, np.ndarray) and isinstance(purchase_cols, list)
+    assert isinstance(reps, list)
     h = _quiet_highs()
-    h.setOptionValue("time_limit", float(problem.scenario.time_limit_s))
+    limit = problem.scenario.time_limit_s if time_limit_s is None else time_limit_s
+    h.setOptionValue("time_limit", max(float(limit), 0.01))
     h.setOptionValue("mip_rel_gap", float(problem.scenario.mip_rel_gap))
     h.setOptionValue("threads", 1)
     h.passModel(_lp(a, problem.relax))
     if write_lp is not None:
         h.writeModel(str(write_lp))
+    if start is not None:
+        value = np.zeros(len(a.cost))
+        value[x] = start[0]
+        for o, tier, pcols in purchase_cols:
+            counts = start[1].get((o.id, tier))
+            if counts is not None:
+                value[pcols] = counts[: len(pcols)] if len(set(pcols)) > 1 else counts.max()
+        sol = highspy.HighsSolution()
+        sol.col_value = list(value)
+        sol.value_valid = True
+        h.setSolution(sol)
     h.run()
-    status = h.getModelStatus()
     info = h.getInfo()
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    x = cols["x"]
-    assert isinstance(x, np.ndarray)
-    periods = problem.scenario.num_periods
-    replicas = np.zeros((x.shape[0], periods), dtype=np.int64)
-    purchases: list[Purchase] = []
-    objective = gap = alpha_value = None
+    replicas = np.zeros(x.shape, dtype=np.int64)
+    purchases: list[tuple[Offering, str, NDArray[np.int64]]] = []
+    objective = bound = alpha = None
     if has_solution:
         value = np.asarray(h.getSolution().col_value)
-        rep_of = _representative(problem.scenario, cols["reps"])
         if x.size:
-            replicas = np.rint(value[x]).astype(np.int64)[:, rep_of]
-        purchase_cols = cols["purchases"]
-        assert isinstance(purchase_cols, list)
+            replicas = np.rint(value[x]).astype(np.int64)
         for o, tier, pcols in purchase_cols:
-            counts = np.rint(value[pcols]).astype(np.int64)[rep_of]
-            if counts.any():
-                purchases.append(Purchase(offering=o, tier=tier, instances=counts))
+            purchases.append((o, tier, np.rint(value[pcols]).astype(np.int64)))
         objective = float(info.objective_function_value)
-        gap = float(info.mip_gap) if not problem.relax and np.isfinite(info.mip_gap) else 0.0
+        bound = objective if problem.relax else float(info.mip_dual_bound)
         if isinstance(cols["alpha"], int):
-            alpha_value = float(value[cols["alpha"]])
-    names = {highspy.HighsModelStatus.kOptimal: "optimal",
-             highspy.HighsModelStatus.kTimeLimit: "time_limit",
-             highspy.HighsModelStatus.kInfeasible: "infeasible",
-             highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible"}
-    return Solution(
-        status=names.get(status, "error"), feasible=has_solution, objective=objective,
-        mip_gap=gap, solve_s=time.perf_counter() - start, replicas=replicas,
-        purchases=tuple(purchases), num_vars=len(a.cost), num_int_vars=sum(a.integer),
-        num_rows=len(a.rows), coverage=alpha_value)
+            alpha = float(value[cols["alpha"]])
+    return Run(status=STATUS_NAMES.get(h.getModelStatus(), "error"), feasible=has_solution,
+               objective=objective, dual_bound=bound, reps=reps, replicas=replicas,
+               purchases=tuple(purchases), alpha=alpha, num_vars=len(a.cost),
+               num_int_vars=sum(a.integer), num_rows=len(a.rows))
+
+
+def gap(objective: float, bound: float) -> float:
+    """HiGHS's relative gap: |primal - dual| / |primal|."""
+    return abs(objective - bound) / max(abs(objective), 1e-9) if objective else 0.0
+
+
+def expand(scenario: Scenario, result: Run, *, status: str | None = None,
+           objective: float | None = None, mip_gap: float | None = None,
+           solve_s: float = 0.0, method: str = "whole model") -> Solution:
+    """The run's representative periods spread back over every period of the scenario."""
+    rep_of = _representative(scenario, result.reps) if result.feasible else \
+        np.zeros(scenario.num_periods, dtype=np.int64)
+    purchases = tuple(Purchase(offering=o, tier=tier, instances=counts[rep_of])
+                      for o, tier, counts in result.purchases if counts.any())
+    if objective is None and result.feasible:
+        objective = result.objective
+    if mip_gap is None and result.feasible:
+        assert result.objective is not None and result.dual_bound is not None
+        mip_gap = gap(result.objective, result.dual_bound)
+    replicas = result.replicas[:, rep_of] if result.feasible else \
+        np.zeros((result.replicas.shape[0], scenario.num_periods), dtype=np.int64)
+    return Solution(status=status or result.status, feasible=result.feasible,
+                    objective=objective, mip_gap=mip_gap, solve_s=solve_s, replicas=replicas,
+                    purchases=purchases, num_vars=result.num_vars,
+                    num_int_vars=result.num_int_vars, num_rows=result.num_rows,
+                    coverage=result.alpha, method=method)
+
+
+def solve(problem: Problem, write_lp: Path | None = None) -> Solution:
+    """Build and solve the whole model at once; never raises on an infeasible model (that is
+    a status). `plan.decompose.solve` is the entry point that splits it by period first."""
+    start = time.perf_counter()
+    result = run(problem, write_lp=write_lp)
+    return expand(problem.scenario, result, solve_s=time.perf_counter() - start)

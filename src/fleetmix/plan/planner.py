@@ -14,9 +14,10 @@ from fleetmix.plan.candidates import (
     Progress,
     simulated_candidates,
 )
+from fleetmix.plan.decompose import solve
 from fleetmix.plan.explain import explain_infeasible, missing_workloads
 from fleetmix.plan.measured import measured_candidates
-from fleetmix.plan.milp import Problem, Solution, solve
+from fleetmix.plan.milp import Problem, Solution
 from fleetmix.plan.result import (
     Baseline,
     Plan,
@@ -88,7 +89,8 @@ def plan(scenario: Scenario, *, capacity_csv: str | Path | None = None,
     sol = solve_for(scenario, cands, write_lp=write_lp)
     timings["milp_s"] = sol.solve_s
     model |= {"variables": sol.num_vars, "integer_variables": sol.num_int_vars,
-              "rows": sol.num_rows, "mip_gap": sol.mip_gap, "solver_status": sol.status}
+              "rows": sol.num_rows, "mip_gap": sol.mip_gap, "solver_status": sol.status,
+              "method": sol.method}
     if not sol.feasible:
         t = time.perf_counter()
         if sol.status == "infeasible":
@@ -118,6 +120,10 @@ def plan(scenario: Scenario, *, capacity_csv: str | Path | None = None,
     if sol.status == "time_limit":
         notes.append(f"the solver stopped at its time limit ({scenario.time_limit_s:g} s) with "
                      f"a gap of {sol.mip_gap:.2%}: the plan is feasible, maybe not optimal")
+    if sol.status == "gap_above_target":
+        notes.append(f"the plan costs at most {sol.mip_gap:.2%} more than the optimum (solved "
+                     f"period by period around a chosen commitment to the committed tiers; "
+                     f"the target was {scenario.mip_rel_gap:.0%})")
     return Plan(scenario=scenario.name, status=sol.status, objective=scenario.objective,
                 objective_value=sol.objective, cost_usd_per_hour=cost_usd_per_hour(sol),
                 power_kw=float(power.max()), energy_kwh_per_day=float(power.sum()

@@ -66,7 +66,7 @@ class Plan:
     """The planner's answer for a scenario."""
 
     scenario: str
-    status: str  # optimal, time_limit, infeasible, no_candidates
+    status: str  # optimal, time_limit, gap_above_target, infeasible, no_candidates
     objective: str  # cost, energy, mix
     objective_value: float | None
     cost_usd_per_hour: float | None  # averaged over the periods
@@ -87,7 +87,7 @@ class Plan:
 
     @property
     def feasible(self) -> bool:
-        return self.status in ("optimal", "time_limit")
+        return self.status in ("optimal", "time_limit", "gap_above_target")
 
     def to_dict(self) -> dict[str, Any]:
         return {

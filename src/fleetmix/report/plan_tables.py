@@ -40,7 +40,8 @@ def summary_table(plan: Plan) -> Table:
                      f" (the plan costs {_money(abs(diff))}/hour "
                      f"{'more' if diff > 0 else 'less'}, {diff / cost:+.1%})")
         t.add_row(f"baseline: {name}", f"{_money(cost)}/hour, {base.detail}{delta}")
-    t.add_row("solve", f"MILP {plan.solve_s:.2f} s; {plan.model.get('variables', 0):,} "
+    t.add_row("solve", f"MILP {plan.solve_s:.2f} s, {plan.model.get('method', 'whole model')}; "
+                       f"{plan.model.get('variables', 0):,} "
                        f"variables, {plan.model.get('rows', 0):,} rows, "
                        f"{plan.model.get('candidates', 0)} candidates")
     return t

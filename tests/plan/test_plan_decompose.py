@@ -1,0 +1,88 @@
+"""Solving by period against the whole model and against enumeration."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from tests.plan.plan_helpers import H100, MI300X, TPU, brute_force_cost, write_scenario
+
+from fleetmix.plan import Problem, decompose, load_scenario, milp
+from fleetmix.plan.measured import measured_candidates
+
+H100_USD, MI300X_USD = 4.29, 1.71
+TPU_USD = {"on_demand": 2.70, "reserved_1y": 1.89}
+
+
+def problem(path: Path, **changes: object) -> Problem:
+    scenario = load_scenario(path)
+    cands = measured_candidates(scenario, path.parent / "caps.csv").candidates
+    return Problem(scenario=replace(scenario, **changes), candidates=cands,
+                   policy=scenario.policy)
+
+
+def test_independent_periods_add_up_to_the_whole_model(tmp_path: Path) -> None:
+    demand = [3.0, 7.0, 10.0, 6.0, 2.0]
+    pr = problem(write_scenario(tmp_path, demand=demand,
+                                policy={"survive_loss_of": ["vendor"],
+                                        "surviving_fraction": 0.5}))
+    split = decompose.solve(pr)
+    whole = milp.solve(pr)
+    assert split.method.startswith("by period")
+    assert split.status == whole.status == "optimal"
+
+    def period_cost(d: float) -> float:  # without either vendor, half the demand stays
+        return brute_force_cost([H100_USD, MI300X_USD], [4.0, 1.0], d,
+                                ok=lambda n: 4.0 * n[0] >= d / 2 and 1.0 * n[1] >= d / 2)
+
+    expected = sum(period_cost(d) for d in demand) / len(demand)
+    assert split.objective == pytest.approx(expected)
+    assert whole.objective == pytest.approx(expected)
+    assert split.replicas.shape == whole.replicas.shape == (len(pr.candidates), len(demand))
+
+
+def test_committed_tier_bounds_hold_against_enumeration(tmp_path: Path) -> None:
+    demand = [2.0, 5.0, 9.0, 9.0, 3.0, 6.0]
+    caps = {TPU: 1.0, H100: 4.0}
+    pr = problem(write_scenario(tmp_path, demand=demand, capacities=caps,
+                                tiers=["on_demand", "reserved_1y"]))
+    sol = decompose.solve(pr)
+
+    def with_committed(n: int) -> float:  # n TPUs all day, the rest bought per period
+        rest = [brute_force_cost([TPU_USD["on_demand"], H100_USD], [1.0, 4.0],
+                                 max(d - n, 0.0)) for d in demand]
+        return n * TPU_USD["reserved_1y"] + sum(rest) / len(demand)
+
+    optimum = min(with_committed(n) for n in range(10))
+    assert sol.feasible and sol.objective is not None and sol.mip_gap is not None
+    assert sol.objective >= optimum - 1e-6  # a real fleet never beats the optimum
+    assert sol.objective * (1 - sol.mip_gap) <= optimum + 1e-6  # the bound is a bound
+    committed = [p for p in sol.purchases if p.tier == "reserved_1y"]
+    if committed:
+        assert len(set(committed[0].instances.tolist())) == 1  # held in every period
+
+
+def test_rules_that_tie_periods_solve_the_whole_model(tmp_path: Path) -> None:
+    for policy in ({"max_vendor_share": 0.7, "vendor_share_basis": "spend"},
+                   {"min_vendors": 2}):
+        pr = problem(write_scenario(tmp_path, demand=[4.0, 8.0], policy=policy))
+        assert not decompose.decomposable(pr)
+        sol = decompose.solve(pr)
+        assert sol.method == "whole model" and sol.status == "optimal"
+
+
+def test_a_period_that_cannot_be_served_makes_the_plan_infeasible(tmp_path: Path) -> None:
+    # a supply cap of 2 H100s and 2 MI300Xs serves 10 req/s at most; the peak asks 12
+    pr = problem(write_scenario(tmp_path, demand=[4.0, 12.0, 6.0],
+                                policy={"supply_caps": {H100: 2, MI300X: 2}}))
+    sol = decompose.solve(pr)
+    assert sol.status == "infeasible" and not sol.feasible
+    assert sol.replicas.shape == (len(pr.candidates), 3) and not sol.replicas.any()
+
+
+def test_threads_do_not_change_the_answer(tmp_path: Path) -> None:
+    pr = problem(write_scenario(tmp_path, demand=[3.0, 7.0, 10.0, 6.0]))
+    one, two = decompose.solve(pr, workers=1), decompose.solve(pr, workers=2)
+    assert one.objective == pytest.approx(two.objective)
+    assert (one.replicas == two.replicas).all()
