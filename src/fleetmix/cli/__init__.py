@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from fleetmix.cli import calibrate_cmds, perf_cmds, plan_cmds, sim_cmds
+from fleetmix.cli import analyze_cmds, calibrate_cmds, perf_cmds, plan_cmds, sim_cmds
 from fleetmix.cli.catalog_cmds import catalog_app
 from fleetmix.cli.sim_cmds import trace_app
 
@@ -23,6 +23,9 @@ app.add_typer(trace_app, name="trace")
 app.command("simulate")(sim_cmds.simulate_cmd)
 app.command("capacity")(sim_cmds.capacity_cmd)
 app.command("plan")(plan_cmds.plan_cmd)
+app.command("leverage")(analyze_cmds.leverage_cmd)
+app.command("drill")(analyze_cmds.drill_cmd)
+app.command("frontier")(analyze_cmds.frontier_cmd)
 app.command("calibrate")(calibrate_cmds.calibrate_cmd)
 app.command("measure")(calibrate_cmds.measure_cmd)
 

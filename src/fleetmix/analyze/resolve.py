@@ -1,0 +1,89 @@
+"""Re-solving a scenario's MILP on the same candidates, with prices, candidates or the policy
+changed: what every analysis here is made of. Capacities do not depend on price or policy, so
+nothing is simulated again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from fleetmix.plan.candidates import Candidate, Progress
+from fleetmix.plan.milp import Solution
+from fleetmix.plan.planner import candidates_for, solve_for, usable
+from fleetmix.plan.result import cost_usd_per_hour
+from fleetmix.plan.scenario import Policy, Scenario
+from fleetmix.sim.cache import CapacityCache
+
+
+@dataclass(frozen=True, kw_only=True)
+class Setup:
+    """A scenario with the candidates its MILP chooses from, and the plan at list prices."""
+
+    scenario: Scenario
+    candidates: tuple[Candidate, ...]
+    base: Solution
+
+    @property
+    def cost_usd_per_hour(self) -> float | None:
+        return cost_usd_per_hour(self.base) if self.base.feasible else None
+
+
+def prepare(scenario: Scenario, *, capacity_csv: str | Path | None = None,
+            cache: CapacityCache | None = None, progress: Progress | None = None) -> Setup:
+    """Candidates (simulated and cached, or measured) and the base plan's solution."""
+    cset = candidates_for(scenario, capacity_csv, cache, progress=progress)
+    cands, _ = usable(scenario, cset)
+    return Setup(scenario=scenario, candidates=cands, base=solve_for(scenario, cands))
+
+
+def reprice(candidates: Iterable[Candidate], factor: Callable[[Candidate], float]
+            ) -> tuple[Candidate, ...]:
+    """The candidates with every tier of their offering's prices multiplied by
+    `factor(candidate)` (1 keeps the list price; 0 makes it free)."""
+    out = []
+    cache: dict[tuple[str, float], Candidate] = {}
+    for c in candidates:
+        f = factor(c)
+        if f == 1.0:
+            out.append(c)
+            continue
+        key = (c.key, f)
+        if key not in cache:
+            prices = {t: max(p * f, 1e-9) for t, p in c.offering.prices_usd_per_hour.items()}
+            cache[key] = replace(c, offering=replace(c.offering, prices_usd_per_hour=prices))
+        out.append(cache[key])
+    return tuple(out)
+
+
+def resolve(setup: Setup, *, candidates: tuple[Candidate, ...] | None = None,
+            policy: Policy | None = None) -> Solution:
+    """The MILP again with other candidates and/or another policy."""
+    return solve_for(setup.scenario, setup.candidates if candidates is None else candidates,
+                     policy)
+
+
+def spend_usd_per_hour(solution: Solution, key: Callable[[str], str | None]
+                       ) -> dict[str, float]:
+    """Spend averaged over the periods, summed per `key(offering id)` (None: left out)."""
+    out: dict[str, float] = {}
+    for pu in solution.purchases:
+        k = key(pu.offering.id)
+        if k is not None:
+            out[k] = out.get(k, 0.0) + float(pu.usd_per_hour.mean())
+    return out
+
+
+def chip_hours(solution: Solution, key: Callable[[str], str | None]) -> dict[str, float]:
+    """Chips held averaged over the periods, summed per `key(offering id)`."""
+    out: dict[str, float] = {}
+    for pu in solution.purchases:
+        k = key(pu.offering.id)
+        if k is not None:
+            out[k] = out.get(k, 0.0) + float(pu.chips.mean())
+    return out
+
+
+def by_offering(mapping: Mapping[str, str]) -> Callable[[str], str | None]:
+    """A key function for `spend_usd_per_hour`: offering id -> group (e.g. its vendor)."""
+    return mapping.get
