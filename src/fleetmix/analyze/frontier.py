@@ -26,6 +26,9 @@ class FrontierPoint:
     power_kw: float | None
     vendor_share: dict[str, float]  # fraction of chip-hours
     is_scenario_setting: bool
+    # the fleet solved at a tighter setting was cheaper than the one solved here (it meets
+    # this setting too, so it is this point's plan): the solver's gap shows here
+    from_tighter: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,15 +94,29 @@ def frontier(setup: Setup, over: Parameter, values: Sequence[float] | None = Non
     own = {"max_vendor_share": sc.policy.max_vendor_share,
            "surviving_fraction": sc.policy.surviving_fraction if sc.policy.survive_loss_of
            else None, "power_budget_kw": sc.policy.power_budget_kw}[over]
+    solved = [(value, resolve(setup, candidates=cands,
+                              policy=policy_at(sc.policy, over, value))) for value in chosen]
+    # a fleet that meets a tighter setting meets every looser one: carry the best forward
+    tighter_first = sorted(solved, key=lambda vs: vs[0], reverse=over == "surviving_fraction")
+    best = {}
+    carried = None
+    for value, sol in tighter_first:
+        own_ok = sol.feasible
+        if carried is not None and (not own_ok or cost_usd_per_hour(carried)
+                                    < cost_usd_per_hour(sol) - 1e-9):
+            best[value] = (carried, True)
+        else:
+            best[value] = (sol, False)
+            carried = sol if own_ok else carried
     points = []
     for value in chosen:
-        sol = resolve(setup, candidates=cands, policy=policy_at(sc.policy, over, value))
+        sol, from_tighter = best[value]
         shares, _ = vendor_shares(sol, sc) if sol.feasible else ({}, {})
         points.append(FrontierPoint(
             value=float(value), status=sol.status,
             cost_usd_per_hour=cost_usd_per_hour(sol) if sol.feasible else None,
             mip_gap=sol.mip_gap if sol.feasible else None,
             power_kw=float(power_kw_by_period(sol, sc).max()) if sol.feasible else None,
-            vendor_share=shares,
+            vendor_share=shares, from_tighter=from_tighter,
             is_scenario_setting=own is not None and bool(np.isclose(own, value))))
     return Frontier(scenario=sc.name, parameter=over, points=tuple(points), notes=tuple(notes))

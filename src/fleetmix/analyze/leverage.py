@@ -140,7 +140,7 @@ def threshold(setup: Setup, group: frozenset[str]) -> Threshold:
     for _ in range(MAX_PROBES):
         intercept = cost_usd_per_hour(sol) - f * spend
         known_in = max(known_in, (target - intercept) / spend)
-        probe = known_in * (1 + STEP)
+        probe = known_in * (1 + STEP) + STEP / 4  # moves on from 0 too
         if not in_plan and probe >= 1.0:
             return Threshold(in_plan=False, enter_below=known_in, leave_above=1.0,
                              solves=solves, chosen=chosen)

@@ -101,6 +101,9 @@ def frontier_table(f: Frontier) -> Table:
     for p in f.points:
         label = f"{p.value:g}" + (" (scenario)" if p.is_scenario_setting else "")
         shares = ", ".join(f"{v} {s:.0%}" for v, s in p.vendor_share.items())
-        t.add_row(label, p.status, _usd(p.cost_usd_per_hour),
+        t.add_row(label, p.status + (" *" if p.from_tighter else ""), _usd(p.cost_usd_per_hour),
                   "—" if p.power_kw is None else f"{p.power_kw:,.1f}", shares or "—")
+    if any(p.from_tighter for p in f.points):
+        t.caption = ("* the fleet solved at a tighter setting was cheaper than the one found "
+                     "here, and meets this setting too (the solver's gap at work)")
     return t
