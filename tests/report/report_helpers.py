@@ -16,11 +16,10 @@ from fleetmix.analyze.frontier import frontier
 from fleetmix.analyze.leverage import leverage
 from fleetmix.analyze.load_curves import load_curves
 from fleetmix.analyze.montecarlo import candidates_for_runs, monte_carlo, uncertainty_of
-from fleetmix.analyze.resolve import Setup
+from fleetmix.analyze.resolve import prepare
 from fleetmix.perf.validate import shipped_measurements, validate
 from fleetmix.plan import load_scenario, plan, usable
 from fleetmix.plan.candidates import ChainJob, ChainResult
-from fleetmix.plan.planner import solve_for
 from fleetmix.plan.scenario import Scenario
 from fleetmix.sim import CapacityCache, validate_serving
 from fleetmix.sim.validate import shipped_serving_measurements
@@ -61,8 +60,7 @@ def build(scenario: Scenario, capacity_csv: Path | None, cache: CapacityCache | 
     command would, but for the Monte Carlo's few runs."""
     result = plan(scenario, capacity_csv=capacity_csv, cache=cache, mapper=in_process)
     assert result.feasible, result.explanation
-    setup = Setup(scenario=scenario, candidates=result.candidates,
-                  base=solve_for(scenario, result.candidates))
+    setup = prepare(scenario, capacity_csv=capacity_csv, cache=cache, mapper=in_process)
     unc, _ = uncertainty_of(scenario)
     mc_cands, _ = usable(scenario, candidates_for_runs(scenario, unc, capacity_csv, cache,
                                                        mapper=in_process))

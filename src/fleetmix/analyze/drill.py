@@ -69,7 +69,7 @@ class Drill:
 
 
 def domain_values(setup: Setup, domain: LossDomain) -> list[str]:
-    return sorted({loss_domain(c, domain) for c in setup.candidates})
+    return sorted({loss_domain(c, domain) for c in setup.pool})
 
 
 def drill(setup: Setup, domain: LossDomain, lost: str, *, simulate: bool = True) -> Drill:
@@ -113,7 +113,7 @@ def drill(setup: Setup, domain: LossDomain, lost: str, *, simulate: bool = True)
     lost_chips = np.zeros(sc.num_periods, dtype=np.int64)
     for pu in lost_pu:
         lost_chips = lost_chips + pu.chips
-    remaining = tuple(c for c, g in zip(cands, gone, strict=True) if not g)
+    remaining = tuple(c for c in setup.pool if loss_domain(c, domain) != lost)
     policy = sc.policy.without(*(r for r in sc.policy.rules()
                                  if r.startswith("survive_loss_of_")))
     notes = []

@@ -81,13 +81,13 @@ def frontier(setup: Setup, over: Parameter, values: Sequence[float] | None = Non
         raise ValueError(f"unknown frontier parameter {over!r}; expected one of "
                          f"{', '.join(PARAMETERS)}")
     notes = []
-    cands = setup.candidates
+    cands = setup.pool
     if over == "power_budget_kw":
         unknown = sorted({c.accelerator.id for c in cands if c.accelerator.tdp_w is None})
         if unknown:
             cands = tuple(c for c in cands if c.accelerator.tdp_w is not None)
             notes.append(f"left out for lack of a published TDP: {', '.join(unknown)}")
-        setup = replace(setup, candidates=cands)
+        setup = replace(setup, pool=cands)
     if over == "surviving_fraction" and not sc.policy.survive_loss_of:
         notes.append("the scenario has no survive_loss_of rule; the sweep uses vendor")
     chosen = list(values) if values is not None else default_values(setup, over)

@@ -110,7 +110,7 @@ def list_spend(solution: Solution, group: frozenset[str], list_prices: dict[str,
 
 def threshold(setup: Setup, group: frozenset[str]) -> Threshold:
     """Bracket the price factor at which `group` leaves (or enters) the plan."""
-    lists = {c.offering.id: dict(c.offering.prices_usd_per_hour) for c in setup.candidates}
+    lists = {c.offering.id: dict(c.offering.prices_usd_per_hour) for c in setup.pool}
     base_cost = cost_usd_per_hour(setup.base)
     spend = list_spend(setup.base, group, lists)
     solves = 0
@@ -119,12 +119,12 @@ def threshold(setup: Setup, group: frozenset[str]) -> Threshold:
         nonlocal solves
         solves += 1
         return resolve(setup, candidates=reprice(
-            setup.candidates, lambda c: f if c.offering.id in group else 1.0))
+            setup.pool, lambda c: f if c.offering.id in group else 1.0))
 
     in_plan = spend > 1e-9
     if in_plan:
         solves += 1
-        without = resolve(setup, candidates=tuple(c for c in setup.candidates
+        without = resolve(setup, candidates=tuple(c for c in setup.pool
                                                   if c.offering.id not in group))
         if not without.feasible:
             return Threshold(in_plan=True, enter_below=None, leave_above=None, solves=solves,
@@ -162,8 +162,8 @@ def leverage(setup: Setup, *, progress: Progress | None = None) -> Leverage:
         raise ValueError("leverage needs a feasible plan; the scenario has none")
     start = time.perf_counter()
     sc = setup.scenario
-    offerings = {c.offering.id: c for c in setup.candidates}
-    vendors = sorted({c.vendor for c in setup.candidates})
+    offerings = {c.offering.id: c for c in setup.pool}
+    vendors = sorted({c.vendor for c in setup.pool})
     rules = sc.policy.rules()
     total = len(offerings) + len(vendors) + len(rules) + (1 if rules else 0)
     done = 0
@@ -174,7 +174,7 @@ def leverage(setup: Setup, *, progress: Progress | None = None) -> Leverage:
         if progress is not None:
             progress(done, total)
 
-    lists = {c.offering.id: dict(c.offering.prices_usd_per_hour) for c in setup.candidates}
+    lists = {c.offering.id: dict(c.offering.prices_usd_per_hour) for c in setup.pool}
     held = {pu.offering.id: 0.0 for pu in setup.base.purchases}
     for pu in setup.base.purchases:
         held[pu.offering.id] += float(pu.chips.mean())

@@ -4,11 +4,12 @@ nothing is simulated again."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from fleetmix.plan.candidates import Candidate, Progress
+from fleetmix.plan.candidates import Candidate, Mapper, Progress, allowed_offerings, prune
 from fleetmix.plan.milp import Solution
 from fleetmix.plan.planner import candidates_for, solve_for, usable
 from fleetmix.plan.result import cost_usd_per_hour
@@ -18,10 +19,15 @@ from fleetmix.sim.cache import CapacityCache
 
 @dataclass(frozen=True, kw_only=True)
 class Setup:
-    """A scenario with the candidates its MILP chooses from, and the plan at list prices."""
+    """A scenario with the candidates its MILP chooses from, and the plan at list prices.
+
+    NOTE: candidate generation drops an offering that a cheaper or finer one of the same chip
+    stands in for (`plan.candidates.prune`). At other prices that no longer holds, so `pool`
+    keeps every offering and each re-solve prunes again at its own prices."""
 
     scenario: Scenario
-    candidates: tuple[Candidate, ...]
+    candidates: tuple[Candidate, ...]  # pruned at list prices: what `base` chose from
+    pool: tuple[Candidate, ...]  # unpruned: what re-solves reprice and prune
     base: Solution
 
     @property
@@ -30,11 +36,17 @@ class Setup:
 
 
 def prepare(scenario: Scenario, *, capacity_csv: str | Path | None = None,
-            cache: CapacityCache | None = None, progress: Progress | None = None) -> Setup:
+            cache: CapacityCache | None = None, mapper: Mapper | None = None,
+            progress: Progress | None = None) -> Setup:
     """Candidates (simulated and cached, or measured) and the base plan's solution."""
-    cset = candidates_for(scenario, capacity_csv, cache, progress=progress)
-    cands, _ = usable(scenario, cset)
-    return Setup(scenario=scenario, candidates=cands, base=solve_for(scenario, cands))
+    keep_all = {o.id: sys.maxsize for o in allowed_offerings(scenario)}  # a cap is never pruned
+    unpruned = replace(scenario, policy=replace(
+        scenario.policy, supply_caps=keep_all | scenario.policy.supply_caps))
+    pool, _ = usable(scenario, candidates_for(unpruned, capacity_csv, cache, mapper,
+                                              progress))
+    cands = prune(pool, scenario)
+    return Setup(scenario=scenario, candidates=cands, pool=pool,
+                 base=solve_for(scenario, cands))
 
 
 def reprice(candidates: Iterable[Candidate], factor: Callable[[Candidate], float]
@@ -58,9 +70,10 @@ def reprice(candidates: Iterable[Candidate], factor: Callable[[Candidate], float
 
 def resolve(setup: Setup, *, candidates: tuple[Candidate, ...] | None = None,
             policy: Policy | None = None) -> Solution:
-    """The MILP again with other candidates and/or another policy."""
-    return solve_for(setup.scenario, setup.candidates if candidates is None else candidates,
-                     policy)
+    """The MILP again with other candidates (default: the whole pool) and/or another policy;
+    the candidates are pruned at their own prices first."""
+    sc = setup.scenario if policy is None else replace(setup.scenario, policy=policy)
+    return solve_for(sc, prune(setup.pool if candidates is None else candidates, sc))
 
 
 def spend_usd_per_hour(solution: Solution, key: Callable[[str], str | None]

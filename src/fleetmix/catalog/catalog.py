@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from fleetmix.catalog.accelerators import (
     SourceEntry,
@@ -50,6 +51,12 @@ class Catalog:
             if offering.id in seen:
                 raise ValueError(f"offering id {offering.id!r} appears twice")
             seen.add(offering.id)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Worker processes and Ray receive scenarios by pickle, and a MappingProxyType does
+        # not pickle: rebuild from plain values through __init__ (which re-derives `_names`).
+        return (functools.partial(Catalog, accelerators=dict(self.accelerators),
+                                  offerings=self.offerings), ())
 
     def accelerator(self, name: str) -> Accelerator:
         """The accelerator with this id or alias (case, spaces and hyphens ignored)."""

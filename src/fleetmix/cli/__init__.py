@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import typer
 
-from fleetmix.cli import analyze_cmds, calibrate_cmds, perf_cmds, plan_cmds, sim_cmds
+from fleetmix.cli import (
+    analyze_cmds,
+    calibrate_cmds,
+    montecarlo_cmds,
+    perf_cmds,
+    plan_cmds,
+    report_cmds,
+    sim_cmds,
+)
 from fleetmix.cli.catalog_cmds import catalog_app
 from fleetmix.cli.sim_cmds import trace_app
 
@@ -26,6 +34,8 @@ app.command("plan")(plan_cmds.plan_cmd)
 app.command("leverage")(analyze_cmds.leverage_cmd)
 app.command("drill")(analyze_cmds.drill_cmd)
 app.command("frontier")(analyze_cmds.frontier_cmd)
+app.command("montecarlo")(montecarlo_cmds.montecarlo_cmd)
+app.command("report")(report_cmds.report_cmd)
 app.command("calibrate")(calibrate_cmds.calibrate_cmd)
 app.command("measure")(calibrate_cmds.measure_cmd)
 

@@ -29,13 +29,12 @@ from fleetmix.analyze.montecarlo import (
     monte_carlo,
     uncertainty_of,
 )
-from fleetmix.analyze.resolve import Setup
+from fleetmix.analyze.resolve import prepare
 from fleetmix.atomic import write_text_atomic
 from fleetmix.cli._common import err, user_errors
 from fleetmix.errors import InputError
 from fleetmix.perf.validate import validate
 from fleetmix.plan import load_scenario, plan, usable
-from fleetmix.plan.planner import solve_for
 from fleetmix.plan.result import Plan
 from fleetmix.plan.scenario import Scenario
 from fleetmix.report.html import render_report
@@ -166,9 +165,8 @@ def _analyses(sc: Scenario, result: Plan, capacity: Path | None, cache: Capacity
     out: dict[str, Any] = {}
     if with_leverage or with_frontier:
         # NOTE: the analyses re-solve from the base solution, which a Plan does not keep:
-        # one more solve of the plan's MILP, on the plan's own candidates.
-        setup = Setup(scenario=sc, candidates=result.candidates,
-                      base=solve_for(sc, result.candidates))
+        # one more solve of the plan's MILP (capacities come from the cache the plan filled).
+        setup = prepare(sc, capacity_csv=capacity, cache=cache)
         if not setup.base.feasible:  # a time limit can leave the re-solve without a fleet
             err.print(f"[bold]break-even prices, frontier[/]: skipped, the re-solve of the "
                       f"plan found no fleet ({setup.base.status}); raise --time-limit",

@@ -8,6 +8,7 @@ whose parts are loaded records. Relative paths are relative to the scenario file
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -164,6 +165,126 @@ class SolverSpec(_Strict):
     mip_rel_gap: float = Field(default=0.01, ge=0, lt=1)  # prices are rarely known better
 
 
+DistName = Literal["normal", "lognormal", "uniform", "triangular", "fixed"]
+DIST_PARAMS: dict[str, tuple[str, ...]] = {
+    "normal": ("mean", "sd"), "lognormal": ("median", "sigma"), "uniform": ("low", "high"),
+    "triangular": ("low", "mode", "high"), "fixed": ("value",)}
+"""The parameters each distribution takes (lognormal's median defaults to 1)."""
+
+
+class DistSpec(_Strict):
+    """A distribution to draw from; `dist` says which parameters it takes (DIST_PARAMS)."""
+
+    dist: DistName
+    mean: float | None = Field(default=None, ge=0)  # normal
+    sd: float | None = Field(default=None, ge=0)  # normal: standard deviation
+    median: float | None = Field(default=None, gt=0)  # lognormal: exp(μ) (default 1)
+    sigma: float | None = Field(default=None, ge=0)  # lognormal: standard deviation of the log
+    low: float | None = Field(default=None, ge=0)  # uniform, triangular
+    mode: float | None = Field(default=None, ge=0)  # triangular: the most likely value
+    high: float | None = Field(default=None, ge=0)  # uniform, triangular
+    value: float | None = Field(default=None, ge=0)  # fixed: always this
+
+    @model_validator(mode="after")
+    def _params(self) -> DistSpec:
+        takes = DIST_PARAMS[self.dist]
+        given = [k for k in ("mean", "sd", "median", "sigma", "low", "mode", "high", "value")
+                 if getattr(self, k) is not None]
+        missing = [k for k in takes if getattr(self, k) is None and k != "median"]
+        extra = [k for k in given if k not in takes]
+        if missing or extra:
+            wrong = [f"missing {', '.join(missing)}"] if missing else []
+            wrong += [f"{', '.join(extra)} {'is' if len(extra) == 1 else 'are'} not one of "
+                      f"them"] if extra else []
+            raise ValueError(f"{self.dist} takes {', '.join(takes)}; {'; '.join(wrong)}")
+        low, mode, high = self.low or 0.0, self.mode or 0.0, self.high or 0.0
+        if self.dist == "uniform" and low > high:
+            raise ValueError(f"uniform needs low ({low:g}) <= high ({high:g})")
+        if self.dist == "triangular" and not (low <= mode <= high and low < high):
+            raise ValueError(f"triangular needs low ({low:g}) <= mode ({mode:g}) <= high "
+                             f"({high:g}) and low < high")
+        return self
+
+
+class FactorSpec(DistSpec):
+    """A multiplicative factor on a price or a demand: it must stay above 0. A normal factor
+    is truncated at 0 (draws <= 0 are drawn again)."""
+
+    @model_validator(mode="after")
+    def _positive(self) -> FactorSpec:
+        for key in ("mean", "low", "value"):
+            value = getattr(self, key)
+            if value is not None and value <= 0:
+                raise ValueError(f"a factor multiplies a price or a demand and must stay above "
+                                 f"0: {key} ({value:g}) must be > 0")
+        return self
+
+
+class PriceUncertaintySpec(_Strict):
+    """Factors on every tier's price of an offering. The most specific entry names its
+    factor: offerings, then accelerators, then vendors, then default. An accelerator's or a
+    vendor's factor is drawn once per run and moves all its offerings together; `default`
+    (and an offering's own entry) is drawn for each offering on its own."""
+
+    default: FactorSpec | None = None
+    vendors: dict[str, FactorSpec] = Field(default_factory=dict)
+    accelerators: dict[str, FactorSpec] = Field(default_factory=dict)  # accelerator id ->
+    offerings: dict[str, FactorSpec] = Field(default_factory=dict)  # offering id ->
+
+    @field_validator("vendors")
+    @classmethod
+    def _vendors(cls, value: dict[str, FactorSpec]) -> dict[str, FactorSpec]:
+        for v in value:
+            if v not in VENDORS:
+                raise ValueError(f"vendor {v!r}: expected one of {', '.join(VENDORS)}")
+        return value
+
+
+class DemandUncertaintySpec(_Strict):
+    """Factors on a workload's demand in every period. `all` is one draw per run for every
+    workload (common growth); a workload's own entry, or else `default`, is drawn per
+    workload and multiplies it."""
+
+    all: FactorSpec | None = None
+    default: FactorSpec | None = None
+    workloads: dict[str, FactorSpec] = Field(default_factory=dict)  # workload name ->
+
+
+class SupplyUncertaintySpec(_Strict):
+    """Supply of one offering or accelerator: chips to be had (a sampled cap, rounded down to
+    whole chips, at least 0, replacing a policy cap on the same key), and the probability that
+    it can be bought at all (else its cap is 0 in that run)."""
+
+    chips: DistSpec | None = None
+    availability: float = Field(default=1.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _something(self) -> SupplyUncertaintySpec:
+        if self.chips is None and self.availability == 1.0:
+            raise ValueError("give chips (a distribution of the chips to be had) and/or an "
+                             "availability below 1")
+        return self
+
+
+class UncertaintySpec(_Strict):
+    """What `fleetmix montecarlo` samples (examples/uncertain.yaml documents it)."""
+
+    runs: int = Field(default=200, ge=1)  # default for --runs
+    seed: int = Field(default=0, ge=0)  # default for --seed
+    prices: PriceUncertaintySpec = Field(default_factory=PriceUncertaintySpec)
+    demand: DemandUncertaintySpec = Field(default_factory=DemandUncertaintySpec)
+    supply: dict[str, SupplyUncertaintySpec] = Field(default_factory=dict)  # offering or
+    # accelerator id ->
+
+    @model_validator(mode="after")
+    def _something(self) -> UncertaintySpec:
+        p, d = self.prices, self.demand
+        if not (p.default or p.vendors or p.accelerators or p.offerings or d.all or d.default
+                or d.workloads or self.supply):
+            raise ValueError("nothing to sample: give prices, demand and/or supply")
+        return self
+
+
 class ScenarioSpec(_Strict):
     name: str | None = None
     capacity_headroom: float = Field(default=0.1, ge=0, lt=1)  # plan replicas at (1 - this)
@@ -173,6 +294,7 @@ class ScenarioSpec(_Strict):
     policy: PolicySpec = Field(default_factory=PolicySpec)
     objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
     solver: SolverSpec = Field(default_factory=SolverSpec)
+    uncertainty: UncertaintySpec | None = None  # what `fleetmix montecarlo` samples
 
     @model_validator(mode="after")
     def _periods(self) -> ScenarioSpec:
@@ -295,6 +417,7 @@ class Scenario:
     time_limit_s: float
     mip_rel_gap: float
     capacity_headroom: float = 0.1  # replicas are planned at (1 - this) of their capacity
+    uncertainty: UncertaintySpec | None = None  # validated; names checked against the catalog
 
     @property
     def num_periods(self) -> int:
@@ -380,7 +503,32 @@ def resolve(spec: ScenarioSpec, path: Path | None = None, root: yaml.Node | None
         objective=spec.objective.minimize, energy_usd_per_kwh=spec.objective.energy_usd_per_kwh,
         time_limit_s=spec.solver.time_limit_s, mip_rel_gap=spec.solver.mip_rel_gap,
         capacity_headroom=spec.capacity_headroom,
+        uncertainty=_uncertainty(spec, catalog, at),
     )
+
+
+def _uncertainty(spec: ScenarioSpec, catalog: Catalog, at: Any) -> UncertaintySpec | None:
+    """The uncertainty section, its names checked: offerings, accelerators (ids, as in
+    supply_caps) and workloads."""
+    unc = spec.uncertainty
+    if unc is None:
+        return None
+    offering_ids = [o.id for o in catalog.offerings]
+    workloads = [w.name for w in spec.workloads]
+    named: list[tuple[tuple[str, ...], str, list[str], str]] = [
+        (("prices", "offerings"), k, offering_ids, "an offering id") for k in unc.prices.offerings]
+    named += [(("prices", "accelerators"), k, list(catalog.accelerators), "an accelerator id")
+              for k in unc.prices.accelerators]
+    named += [(("demand", "workloads"), k, workloads, "a workload") for k in unc.demand.workloads]
+    named += [(("supply",), k, [*catalog.accelerators, *offering_ids],
+               "an accelerator id or offering id") for k in unc.supply]
+    for loc, key, known, kind in named:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            raise ScenarioError(f"{at('uncertainty', *loc, key)}: {key!r} is not {kind} of "
+                                f"the {'scenario' if kind == 'a workload' else 'catalog'}{hint}")
+    return unc
 
 
 def _resolved(catalog: Catalog, name: str, where: str) -> str:
