@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
@@ -12,10 +13,12 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from fleetmix import arch as arch_lib
 from fleetmix import catalog as catalog_lib
 from fleetmix import workload
+from fleetmix.atomic import write_text_atomic
 from fleetmix.catalog.records import Accelerator
 from fleetmix.errors import FleetmixError, InputError
 from fleetmix.perf import Deployment, Efficiency, estimate, make_deployment
@@ -58,6 +61,33 @@ def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
                       highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
     return wrapper
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A transient progress bar on stderr; yields a (done, total) callback."""
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task(label, total=None, visible=False)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, visible=done < total)
+
+        yield progress
+
+
+def write_json(json_out: str | None, payload: Any) -> bool:
+    """Write `payload` as JSON to the file `json_out` (atomically) or to stdout ('-'); True
+    when tables should still be printed (no JSON asked for, or it went to a file)."""
+    if json_out is None:
+        return True
+    text = json.dumps(payload, indent=2, default=str) + "\n"
+    if json_out == "-":
+        sys.stdout.write(text)
+        return False
+    write_text_atomic(json_out, text)
+    err.print(f"wrote {escape(json_out)}")
+    return True
 
 
 def _print_json(obj: Any) -> None:

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from fleetmix.analyze.drill import drill
 from fleetmix.analyze.frontier import PARAMETERS, Parameter, frontier
 from fleetmix.analyze.leverage import leverage
 from fleetmix.analyze.resolve import Setup, prepare
-from fleetmix.atomic import write_text_atomic
-from fleetmix.cli._common import err, out, user_errors
+from fleetmix.cli._common import out, progress_bar, user_errors, write_json
 from fleetmix.errors import InputError, UnknownNameError
 from fleetmix.plan import load_scenario
 from fleetmix.plan.scenario import LossDomain
@@ -35,24 +29,11 @@ TimeLimitOpt = Annotated[float | None, typer.Option(
     "--time-limit", min=0.1, help="Time limit of each MILP solve, s (default: the scenario's).")]
 
 
-@contextmanager
-def _bar(label: str) -> Iterator[Any]:
-    """A transient progress bar on stderr; yields a (done, total) callback."""
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:
-        task = bar.add_task(label, total=None, visible=False)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, visible=done < total)
-
-        yield progress
-
-
 def _setup(scenario: Path, capacity: Path | None, time_limit: float | None) -> Setup:
     sc = load_scenario(scenario)
     if time_limit is not None:
         sc = replace(sc, time_limit_s=time_limit)
-    with _bar("simulating capacities of the candidates not in the cache") as progress:
+    with progress_bar("simulating capacities of the candidates not in the cache") as progress:
         setup = prepare(sc, capacity_csv=capacity, cache=CapacityCache(), progress=progress)
     if not setup.base.feasible:
         raise InputError(f"{scenario}: the scenario has no feasible plan "
@@ -60,27 +41,14 @@ def _setup(scenario: Path, capacity: Path | None, time_limit: float | None) -> S
     return setup
 
 
-def _emit(json_out: str | None, payload: dict[str, Any]) -> bool:
-    """Write JSON if asked; True when the tables should still be printed."""
-    if json_out is None:
-        return True
-    text = json.dumps(payload, indent=2, default=str) + "\n"
-    if json_out == "-":
-        sys.stdout.write(text)
-        return False
-    write_text_atomic(json_out, text)
-    err.print(f"wrote {escape(json_out)}")
-    return True
-
-
 @user_errors
 def leverage_cmd(scenario: ScenarioArg, json_out: JsonOut = None,
                  capacity: CapacityOpt = None, time_limit: TimeLimitOpt = None) -> None:
     """Break-even prices per offering, walk-away prices per vendor, the cost of each rule."""
     setup = _setup(scenario, capacity, time_limit)
-    with _bar("re-solving the plan at other prices") as progress:
+    with progress_bar("re-solving the plan at other prices") as progress:
         result = leverage(setup, progress=progress)
-    if _emit(json_out, result.to_dict()):
+    if write_json(json_out, result.to_dict()):
         out.print(analysis_tables.offerings_table(result))
         out.print(analysis_tables.vendors_table(result))
         if result.policy_costs:
@@ -105,7 +73,7 @@ def drill_cmd(scenario: ScenarioArg,
     setup = _setup(scenario, capacity, time_limit)
     kind = _domain_of(setup, lose, domain)
     result = drill(setup, kind, lose, simulate=simulate)
-    if _emit(json_out, result.to_dict()):
+    if write_json(json_out, result.to_dict()):
         for table in analysis_tables.drill_tables(result):
             out.print(table)
         for note in result.notes:
@@ -144,7 +112,7 @@ def frontier_cmd(scenario: ScenarioArg,
     setup = _setup(scenario, capacity, time_limit)
     parameter: Parameter = over
     result = frontier(setup, parameter, points)
-    if _emit(json_out, result.to_dict()):
+    if write_json(json_out, result.to_dict()):
         out.print(analysis_tables.frontier_table(result))
         for note in result.notes:
             out.print(f"[yellow]note[/]: {escape(note)}", highlight=False)

@@ -3,9 +3,7 @@ demand and supply are uncertain."""
 
 from __future__ import annotations
 
-import json
 import math
-import sys
 from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
@@ -24,8 +22,7 @@ from fleetmix.analyze.montecarlo import (
     monte_carlo,
     uncertainty_of,
 )
-from fleetmix.atomic import write_text_atomic
-from fleetmix.cli._common import err, out, user_errors
+from fleetmix.cli._common import err, out, user_errors, write_json
 from fleetmix.plan import load_scenario, usable
 from fleetmix.sim import CapacityCache
 
@@ -90,14 +87,7 @@ def montecarlo_cmd(
         cands, _ = usable(sc, cset)
         bar.update(task, description=f"solving runs ({ex.name}, {ex.workers} workers)")
         result = monte_carlo(sc, cands, runs=runs, seed=seed, executor=ex, progress=progress)
-    if json_out is not None:
-        text = json.dumps(result.to_dict(), indent=2) + "\n"
-        if json_out == "-":
-            sys.stdout.write(text)
-        else:
-            write_text_atomic(json_out, text)
-            err.print(f"wrote {escape(json_out)}")
-    if json_out != "-":
+    if write_json(json_out, result.to_dict()):
         _render(result)
     if not result.runs.feasible.any():
         raise typer.Exit(2)

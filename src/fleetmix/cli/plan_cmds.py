@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
-from fleetmix.atomic import write_text_atomic
-from fleetmix.cli._common import err, out, user_errors
+from fleetmix.cli._common import out, progress_bar, user_errors, write_json
 from fleetmix.plan import load_scenario, plan
 from fleetmix.plan.result import Plan
 from fleetmix.report import plan_tables
@@ -52,25 +42,11 @@ def plan_cmd(
     sc = load_scenario(scenario)
     if time_limit is not None:
         sc = replace(sc, time_limit_s=time_limit)
-    with Progress(TextColumn("simulating capacities of the candidates not in the cache"),
-                  BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
-                  transient=True) as bar:
-        task = bar.add_task("capacities", total=None, visible=False)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, visible=done < total)
-
+    with progress_bar("simulating capacities of the candidates not in the cache") as progress:
         result = plan(sc, capacity_csv=capacity, cache=None if no_cache else CapacityCache(),
                       verify=verify, baselines=baselines, write_lp=write_lp,
                       progress=progress)
-    if json_out is not None:
-        text = json.dumps(result.to_dict(), indent=2, default=str) + "\n"
-        if json_out == "-":
-            sys.stdout.write(text)
-        else:
-            write_text_atomic(json_out, text)
-            err.print(f"wrote {escape(json_out)}")
-    if json_out != "-":
+    if write_json(json_out, result.to_dict()):
         _render(result)
     if not result.feasible:
         raise typer.Exit(2)

@@ -9,15 +9,14 @@ stages can be left out; the page lists what was not computed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Callable
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from fleetmix.analyze.executor import local_processes
 from fleetmix.analyze.frontier import PARAMETERS, Parameter, frontier
@@ -31,7 +30,7 @@ from fleetmix.analyze.montecarlo import (
 )
 from fleetmix.analyze.resolve import prepare
 from fleetmix.atomic import write_text_atomic
-from fleetmix.cli._common import err, user_errors
+from fleetmix.cli._common import err, progress_bar, user_errors
 from fleetmix.errors import InputError
 from fleetmix.perf.validate import validate
 from fleetmix.plan import load_scenario, plan, usable
@@ -41,19 +40,6 @@ from fleetmix.report.html import render_report
 from fleetmix.sim import CapacityCache, validate_serving
 
 T = TypeVar("T")
-
-
-@contextmanager
-def _bar(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A transient progress bar on stderr; yields a (done, total) callback."""
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:
-        task = bar.add_task(label, total=None, visible=False)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, visible=done < total)
-
-        yield progress
 
 
 def _stage(name: str, run: Callable[[], T], summary: Callable[[T], str], *,
@@ -72,14 +58,14 @@ def _stage(name: str, run: Callable[[], T], summary: Callable[[T], str], *,
 
 
 def _plan(sc: Scenario, capacity: Path | None, cache: CapacityCache | None) -> Plan:
-    with _bar("simulating capacities of the candidates not in the cache") as progress:
+    with progress_bar("simulating capacities of the candidates not in the cache") as progress:
         return plan(sc, capacity_csv=capacity, cache=cache, progress=progress)
 
 
 def _montecarlo(sc: Scenario, capacity: Path | None, cache: CapacityCache | None,
                 runs: int | None, workers: int | None) -> MonteCarloResult:
     unc, _ = uncertainty_of(sc)
-    with closing(local_processes(workers)) as ex, _bar("Monte Carlo runs") as progress:
+    with closing(local_processes(workers)) as ex, progress_bar("Monte Carlo runs") as progress:
         cands, _ = usable(sc, candidates_for_runs(sc, unc, capacity, cache, mapper=ex))
         return monte_carlo(sc, cands, runs=runs, executor=ex, progress=progress)
 
@@ -174,7 +160,7 @@ def _analyses(sc: Scenario, result: Plan, capacity: Path | None, cache: Capacity
             with_leverage = with_frontier = False
     if with_leverage:
         def run_leverage() -> Leverage:
-            with _bar("re-solving the plan at other prices") as progress:
+            with progress_bar("re-solving the plan at other prices") as progress:
                 return leverage(setup, progress=progress)
         out["leverage"] = _stage("break-even prices", run_leverage,
                                  lambda r: f"{len(r.offerings)} offerings, {r.solves} re-solves",
