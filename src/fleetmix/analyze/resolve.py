@@ -5,7 +5,7 @@ nothing is simulated again."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -74,29 +74,3 @@ def resolve(setup: Setup, *, candidates: tuple[Candidate, ...] | None = None,
     the candidates are pruned at their own prices first."""
     sc = setup.scenario if policy is None else replace(setup.scenario, policy=policy)
     return solve_for(sc, prune(setup.pool if candidates is None else candidates, sc))
-
-
-def spend_usd_per_hour(solution: Solution, key: Callable[[str], str | None]
-                       ) -> dict[str, float]:
-    """Spend averaged over the periods, summed per `key(offering id)` (None: left out)."""
-    out: dict[str, float] = {}
-    for pu in solution.purchases:
-        k = key(pu.offering.id)
-        if k is not None:
-            out[k] = out.get(k, 0.0) + float(pu.usd_per_hour.mean())
-    return out
-
-
-def chip_hours(solution: Solution, key: Callable[[str], str | None]) -> dict[str, float]:
-    """Chips held averaged over the periods, summed per `key(offering id)`."""
-    out: dict[str, float] = {}
-    for pu in solution.purchases:
-        k = key(pu.offering.id)
-        if k is not None:
-            out[k] = out.get(k, 0.0) + float(pu.chips.mean())
-    return out
-
-
-def by_offering(mapping: Mapping[str, str]) -> Callable[[str], str | None]:
-    """A key function for `spend_usd_per_hour`: offering id -> group (e.g. its vendor)."""
-    return mapping.get

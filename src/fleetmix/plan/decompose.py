@@ -144,7 +144,6 @@ def _joined(runs: list[Run], commit: dict[tuple[str, str], int] | None = None) -
             offerings[o.id] = o
     for key, n in (commit or {}).items():
         counts[key] = np.full(len(runs), n, dtype=np.int64)
-    first = runs[0]
     return Run(status="optimal" if all(r.status == "optimal" for r in runs) else "time_limit",
                feasible=True, objective=None, dual_bound=None,
                reps=[p for r in runs for p in r.reps],
@@ -152,7 +151,7 @@ def _joined(runs: list[Run], commit: dict[tuple[str, str], int] | None = None) -
                purchases=tuple((offerings[oid], tier, c) for (oid, tier), c in counts.items()),
                alpha=None, num_vars=sum(r.num_vars for r in runs),
                num_int_vars=sum(r.num_int_vars for r in runs),
-               num_rows=sum(r.num_rows for r in runs) or first.num_rows)
+               num_rows=sum(r.num_rows for r in runs))
 
 
 def _finish(problem: Problem, result: Run, lower: float, sunk: float, start: float,

@@ -20,8 +20,12 @@ def summary_table(plan: Plan) -> Table:
     t = Table(title=f"Plan: {plan.scenario}", show_header=False)
     t.add_column("", style="bold")
     t.add_column("")
-    t.add_row("status", plan.status + (f" (gap {plan.model['mip_gap']:.2%})"
-                                       if plan.model.get("mip_gap") else ""))
+    gap = plan.model.get("mip_gap")
+    if plan.status == "gap_above_target" and gap is not None:
+        status = f"feasible, at most {gap:.2%} above the optimum (gap_above_target)"
+    else:
+        status = plan.status + (f" (gap {gap:.2%})" if gap else "")
+    t.add_row("status", status)
     t.add_row("objective", plan.objective)
     t.add_row("cost", f"{_money(plan.cost_usd_per_hour)}/hour averaged over the day")
     if plan.power_kw is not None:
