@@ -35,10 +35,12 @@ def step_cost(*, step_s: float = 0.010, per_token_s: float = 0.0, per_ctx_token_
 
 
 def limits(*, max_running: int = 256, max_step_tokens: int = 512, block_tokens: int = 16,
-           total_blocks: int = 100_000, reserve_full: bool = False) -> SchedulerLimits:
+           total_blocks: int = 100_000, reserve_full: bool = False, mixed_prefill: bool = True,
+           decode_round_steps: int = 1) -> SchedulerLimits:
     return SchedulerLimits(max_running=max_running, max_step_tokens=max_step_tokens,
                            block_tokens=block_tokens, total_blocks=total_blocks,
-                           reserve_full=reserve_full)
+                           reserve_full=reserve_full, mixed_prefill=mixed_prefill,
+                           decode_round_steps=decode_round_steps)
 
 
 class StepByStep(Replica):
@@ -167,17 +169,21 @@ class LinearCost:
 
 
 def reference_run(requests: list[tuple[float, int, int]], cost: LinearCost, max_running: int,
-                  max_step_tokens: int) -> tuple[list[float], list[float], int]:
+                  max_step_tokens: int, *, mixed_prefill: bool = True,
+                  decode_round_steps: int = 1) -> tuple[list[float], list[float], int]:
     """Continuous batching one step at a time with unlimited KV: every step, each decoding
     request attends over its context plus the new token; the rest of the budget goes to prompt
-    chunks, first to admitted prompts, then to waiting requests in arrival order.
-    Returns (first token times, finish times, steps)."""
+    chunks, first to admitted prompts, then to waiting requests in arrival order. Without mixed
+    prefill a step with prompt work runs it alone (full budget) and the decodes wait; waiting
+    requests are admitted only every `decode_round_steps` decode steps (a prompt-only step
+    starts a new round). Returns (first token times, finish times, engine steps)."""
     n = len(requests)
     first, finish = [math.nan] * n, [math.nan] * n
     waiting: deque[int] = deque()
     prefilling: dict[int, int] = {}  # id -> prompt tokens done (admission order)
     decoding: dict[int, list[int]] = {}  # id -> [context tokens, tokens generated]
     now_s, steps, next_arrival, finished = 0.0, 0, 0, 0
+    decode_steps, round_start = 0, 0
     while finished < n:
         while next_arrival < n and requests[next_arrival][0] <= now_s:
             waiting.append(next_arrival)
@@ -185,7 +191,14 @@ def reference_run(requests: list[tuple[float, int, int]], cost: LinearCost, max_
         if not waiting and not prefilling and not decoding:
             now_s = requests[next_arrival][0]
             continue
-        budget = max_step_tokens - len(decoding)
+        admit = (decode_round_steps == 1 or not decoding
+                 or (decode_steps - round_start) % decode_round_steps == 0)
+        can_start = admit and bool(waiting) and len(prefilling) + len(decoding) < max_running
+        prompt_only = not mixed_prefill and (bool(prefilling) or can_start)
+        decodes = {} if prompt_only else decoding
+        budget = max_step_tokens - len(decodes)
+        if not mixed_prefill and not prompt_only:
+            budget = 0  # a decode step carries no prompt work
         chunks: list[tuple[int, int, int]] = []  # (id, done before, chunk)
         for rid, done in prefilling.items():
             if budget <= 0:
@@ -193,7 +206,7 @@ def reference_run(requests: list[tuple[float, int, int]], cost: LinearCost, max_
             chunk = min(requests[rid][1] - done, budget)
             chunks.append((rid, done, chunk))
             budget -= chunk
-        while waiting and budget > 0 and len(prefilling) + len(decoding) < max_running:
+        while admit and waiting and budget > 0 and len(prefilling) + len(decoding) < max_running:
             rid = waiting.popleft()
             prefilling[rid] = 0
             chunk = min(requests[rid][1], budget)
@@ -202,11 +215,15 @@ def reference_run(requests: list[tuple[float, int, int]], cost: LinearCost, max_
         completing = [rid for rid, done, c in chunks if done + c == requests[rid][1]]
         prefill_tokens = sum(c for _, _, c in chunks)
         pairs = sum(c * done + c * c / 2.0 for _, done, c in chunks)
-        ctx_sum = sum(ctx + 1 for ctx, _ in decoding.values())
-        now_s += cost.seconds(len(decoding) + prefill_tokens, ctx_sum, pairs,
-                              len(decoding) + len(completing))
+        ctx_sum = sum(ctx + 1 for ctx, _ in decodes.values())
+        now_s += cost.seconds(len(decodes) + prefill_tokens, ctx_sum, pairs,
+                              len(decodes) + len(completing))
         steps += 1
-        for rid, state in list(decoding.items()):
+        if prompt_only:
+            round_start = decode_steps
+        else:
+            decode_steps += 1
+        for rid, state in list(decodes.items()):
             state[0] += 1
             state[1] += 1
             if state[1] == requests[rid][2]:
@@ -249,10 +266,59 @@ def test_decode_stretches_match_a_step_by_step_reference(seed: int, max_running:
     first, finish, steps = reference_run(requests, cost, max_running, max_step_tokens)
     assert isinstance(replica, CountingSlowSteps)
     assert replica.slow_steps < steps / 2  # most steps really were fast-forwarded
-    assert replica.steps == steps
+    assert replica.engine_steps == steps
     assert table.first_token_s == pytest.approx(first, rel=1e-9)
     assert table.finish_s == pytest.approx(finish, rel=1e-9)
     assert replica.preemptions == 0
+
+
+@pytest.mark.parametrize(("seed", "mixed_prefill", "decode_round_steps"), [
+    (11, False, 1), (12, False, 4), (13, True, 3), (14, False, 7),
+])
+def test_prefill_alone_and_decode_rounds_match_the_reference(seed: int, mixed_prefill: bool,
+                                                            decode_round_steps: int) -> None:
+    cost = LinearCost(step_s=0.008, per_token_s=2e-5, per_ctx_token_s=3e-6, per_pair_s=1e-9,
+                      per_seq_s=1e-4)
+    requests = random_requests(seed, num_requests=30, max_isl=300, max_osl=120, rate_rps=12.0)
+    lim = limits(max_running=8, max_step_tokens=256, mixed_prefill=mixed_prefill,
+                 decode_round_steps=decode_round_steps)
+    table, replica = run(requests, cost.step_cost(), lim, replica_cls=CountingSlowSteps)
+    first, finish, steps = reference_run(requests, cost, 8, 256, mixed_prefill=mixed_prefill,
+                                         decode_round_steps=decode_round_steps)
+    assert isinstance(replica, CountingSlowSteps)
+    assert replica.engine_steps == steps
+    assert replica.slow_steps < steps  # some steps were fast-forwarded
+    assert table.first_token_s == pytest.approx(first, rel=1e-9)
+    assert table.finish_s == pytest.approx(finish, rel=1e-9)
+
+
+def test_prefill_alone_pauses_the_decodes() -> None:
+    # A 100-token prompt arrives while another request decodes: mixed, it shares a step with
+    # the decode; alone, the decode waits one step, so the first request finishes a step later.
+    requests = [(0.0, 10, 6), (0.025, 100, 2)]
+    mixed, _ = run(requests, step_cost(step_s=0.010), limits())
+    alone, rep = run(requests, step_cost(step_s=0.010), limits(mixed_prefill=False))
+    assert mixed.finish_s[0] == pytest.approx(0.060)
+    assert alone.finish_s[0] == pytest.approx(0.070)
+    assert alone.first_token_s[1] == pytest.approx(mixed.first_token_s[1])
+    assert rep.prefill_only_steps == 2 and rep.steps == 5  # 5 decode steps: 2 + 3 shared
+
+
+def test_decode_rounds_hold_new_requests_until_the_round_ends() -> None:
+    # SGLang-style: a round of 4 decode steps starts after the prompt-only step (t=0.01); a
+    # request arriving at 0.015 is admitted after the round ends at 0.05, not at 0.02.
+    requests = [(0.0, 10, 20), (0.015, 10, 2)]
+    every, _ = run(requests, step_cost(step_s=0.010),
+                   limits(mixed_prefill=False, decode_round_steps=1))
+    rounds, _ = run(requests, step_cost(step_s=0.010),
+                    limits(mixed_prefill=False, decode_round_steps=4))
+    assert every.first_token_s[1] == pytest.approx(0.030)
+    assert rounds.first_token_s[1] == pytest.approx(0.060)
+
+
+def test_decode_round_steps_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="decode_round_steps"):
+        limits(decode_round_steps=0)
 
 
 @pytest.mark.parametrize("seed", [5, 6, 7])

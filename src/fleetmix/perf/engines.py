@@ -37,6 +37,10 @@ class EngineProfile:
     mem_utilization: float  # fraction of device memory the engine may use (see mem_fraction_of)
     mem_fraction_of: Literal["total", "free"] = "total"  # "free": KV gets that fraction of the
     # memory left after weights and workspace (TensorRT-LLM's free_gpu_memory_fraction)
+    mixed_prefill: bool = True  # prompt chunks share steps with decodes (False: prefill-only
+    # steps pause the decodes, SGLang without --enable-mixed-chunk)
+    decode_round_steps: int = 1  # decode steps run between looks at the queue (SGLang's
+    # --num-continuous-decode-steps)
     source: str
 
 
@@ -86,6 +90,8 @@ class _EngineRow(BaseModel):
     kv_reserve: KvReserve
     mem_utilization: float = Field(gt=0, le=1)
     mem_fraction_of: Literal["total", "free"] = "total"
+    mixed_prefill: bool = True
+    decode_round_steps: int = Field(default=1, ge=1)
     source: str
 
 

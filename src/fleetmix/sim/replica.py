@@ -8,6 +8,11 @@ running-sequence limit and free KV blocks allow. Engines that reserve KV on admi
 never preempt; the others allocate blocks as sequences grow and, when blocks run out, preempt the
 most recently admitted request, which later recomputes its prompt and generated tokens.
 
+Two scheduler options follow SGLang: without mixed prefill (`mixed_prefill=False`, SGLang's
+default without --enable-mixed-chunk) a step that has prompt work runs prompt chunks only and the
+decoding requests wait for it; with decode rounds of k steps (--num-continuous-decode-steps k)
+new requests are admitted only between rounds.
+
 NOTE: to be fast, stretches of pure-decode steps with a fixed running set are advanced in one
 go: step times are affine in the batch's total context, so k steps cost k·t0 + Δ·k(k-1)/2, and a
 stretch ends at the next finish, the next arrival or the step at which KV blocks run out. Block
@@ -40,6 +45,12 @@ class SchedulerLimits:
     block_tokens: int  # tokens per KV block
     total_blocks: int  # KV blocks in the replica
     reserve_full: bool  # reserve ISL+OSL at admission (no preemption)
+    mixed_prefill: bool = True  # prompt chunks share a step with decodes
+    decode_round_steps: int = 1  # decode steps between two admissions of new requests
+
+    def __post_init__(self) -> None:
+        if self.decode_round_steps < 1:
+            raise ValueError(f"decode_round_steps ({self.decode_round_steps}) must be >= 1")
 
     @classmethod
     def for_deployment(cls, dep: Deployment, kv_cache_tokens: int) -> SchedulerLimits:
@@ -47,7 +58,9 @@ class SchedulerLimits:
         return cls(max_running=engine.max_batch_seqs, max_step_tokens=engine.max_batch_tokens,
                    block_tokens=engine.kv_block_tokens,
                    total_blocks=kv_cache_tokens // engine.kv_block_tokens,
-                   reserve_full=engine.kv_reserve == "full")
+                   reserve_full=engine.kv_reserve == "full",
+                   mixed_prefill=engine.mixed_prefill,
+                   decode_round_steps=engine.decode_round_steps)
 
 
 class RequestTable:
@@ -97,7 +110,9 @@ class Replica:
         self.req = requests
         self.on_finish = on_finish
         self.now_s = 0.0
-        self.steps = 0  # engine steps run; a decoding sequence gains one token per step
+        self.steps = 0  # steps that decode; a decoding sequence gains one token per step
+        self.prefill_only_steps = 0  # steps without decodes (mixed_prefill=False only)
+        self.round_start = 0  # value of `steps` when the current decode round began
         self.busy_s = 0.0
         self.work_submitted = 0  # prompt + output tokens routed here
         self.work_done = 0  # prompt + output tokens processed
@@ -122,6 +137,11 @@ class Replica:
     @property
     def running(self) -> int:
         return len(self.prefilling) + len(self.finish_step)
+
+    @property
+    def engine_steps(self) -> int:
+        """Every step the engine ran."""
+        return self.steps + self.prefill_only_steps
 
     @property
     def idle(self) -> bool:
@@ -202,14 +222,61 @@ class Replica:
 
     # ----- one step ---------------------------------------------------------------------
 
+    def _admission_open(self) -> bool:
+        """New requests are admitted between decode rounds (every step when rounds are 1)."""
+        k = self.limits.decode_round_steps
+        return k == 1 or not self.finish_step or (self.steps - self.round_start) % k == 0
+
     def _step(self) -> None:
         """One engine step with prefill work (or a plain decode step before a preemption)."""
         lim = self.limits
         if not lim.reserve_full:
             self._preempt_until_fits()
-        n_dec = len(self.finish_step)
+        admit = self._admission_open()
+        if lim.mixed_prefill:
+            n_dec = len(self.finish_step)
+            chunks = self._prefill_chunks(n_dec, admit)
+        else:
+            # Prompt work runs alone; when no prompt can grow, the decodes run (and free blocks).
+            has_prompt_work = bool(self.prefilling) or (
+                admit and self._can_admit(prefill_only=True))
+            chunks = self._prefill_chunks(0, admit) if has_prompt_work else []
+            n_dec = 0 if chunks else len(self.finish_step)
+        prefill_only = not lim.mixed_prefill and bool(chunks)
+        prefill_tokens = sum(c for _, _, c in chunks)
+        if n_dec == 0 and prefill_tokens == 0:
+            # Prefilling prompts hold all free blocks and none can grow: preempt the newest.
+            assert self.prefilling, "a step with no work and nothing to preempt"
+            self._preempt(self.admitted.pop())
+            return
+        pairs = float(sum(c * done + c * c / 2.0 for _, done, c in chunks))
+        completing = [rid for rid, done, c in chunks if done + c == self.prompt[rid]]
+        ctx_sum = self.dec_sum_base + n_dec * (self.steps + 1) if n_dec else 0
+        dt = self.cost.time_s(n_dec, ctx_sum, prefill_tokens, pairs, len(completing))
+        self.now_s += dt
+        self.busy_s += dt
+        if prefill_only:
+            self.prefill_only_steps += 1
+        else:
+            self.steps += 1
+        self.work_done += n_dec + prefill_tokens + len(completing)  # + first sampled tokens
+        for rid, done, chunk in chunks:
+            self.prefilling[rid] = done + chunk
+        self._finish_decodes()
+        for rid in completing:
+            self._prefill_complete(rid)
+        if prefill_only:
+            self.round_start = self.steps  # the next decode step starts a round
+        assert self.running <= lim.max_running
+        assert self._used_blocks_at(self.steps) <= lim.total_blocks
+
+    def _prefill_chunks(self, n_dec: int, admit: bool) -> list[tuple[int, int, int]]:
+        """Prompt chunks for a step with `n_dec` decodes: admitted prompts continue first, then
+        waiting requests are admitted (when `admit`) while budget, running limit and KV allow.
+        Returns (id, tokens computed before, chunk); admissions take effect."""
+        lim = self.limits
         budget = lim.max_step_tokens - n_dec
-        chunks: list[tuple[int, int, int]] = []  # (id, computed before, chunk)
+        chunks: list[tuple[int, int, int]] = []
         for rid, done in self.prefilling.items():
             if budget <= 0:
                 break
@@ -218,7 +285,7 @@ class Replica:
                 break
             chunks.append((rid, done, chunk))
             budget -= chunk
-        while self.waiting and budget > 0 and self.running < lim.max_running:
+        while admit and self.waiting and budget > 0 and self.running < lim.max_running:
             rid = self.waiting[0]
             chunk = min(self.prompt[rid], budget)
             need = (self.req.input_tokens[rid] + self.req.output_tokens[rid]
@@ -229,27 +296,7 @@ class Replica:
             self._admit(rid, self._blocks_for(need))
             chunks.append((rid, 0, chunk))
             budget -= chunk
-        prefill_tokens = sum(c for _, _, c in chunks)
-        if n_dec == 0 and prefill_tokens == 0:
-            # Prefilling prompts hold all free blocks and none can grow: preempt the newest.
-            assert self.prefilling, "a step with no work and nothing to preempt"
-            self._preempt(self.admitted.pop())
-            return
-        pairs = float(sum(c * done + c * c / 2.0 for _, done, c in chunks))
-        completing = [rid for rid, done, c in chunks if done + c == self.prompt[rid]]
-        ctx_sum = self.dec_sum_base + n_dec * (self.steps + 1)
-        dt = self.cost.time_s(n_dec, ctx_sum, prefill_tokens, pairs, len(completing))
-        self.now_s += dt
-        self.busy_s += dt
-        self.steps += 1
-        self.work_done += n_dec + prefill_tokens + len(completing)  # + first sampled tokens
-        for rid, done, chunk in chunks:
-            self.prefilling[rid] = done + chunk
-        self._finish_decodes()
-        for rid in completing:
-            self._prefill_complete(rid)
-        assert self.running <= lim.max_running
-        assert self._used_blocks_at(self.steps) <= lim.total_blocks
+        return chunks
 
     def _fits(self, extra_blocks: int) -> bool:
         return self._used_blocks_at(self.steps + 1) + extra_blocks <= self.limits.total_blocks
@@ -331,11 +378,11 @@ class Replica:
 
     # ----- decode stretches ---------------------------------------------------------------
 
-    def _can_admit(self) -> bool:
-        """Whether `_step` would admit the head of the queue now (same sizing rules)."""
+    def _can_admit(self, *, prefill_only: bool = False) -> bool:
+        """Whether a step would admit the head of the queue now (same sizing rules)."""
         if not self.waiting or self.running >= self.limits.max_running:
             return False
-        budget = self.limits.max_step_tokens - len(self.finish_step)
+        budget = self.limits.max_step_tokens - (0 if prefill_only else len(self.finish_step))
         if budget <= 0:
             return False
         rid = self.waiting[0]
@@ -346,12 +393,20 @@ class Replica:
     def _decode_stretch(self, until_s: float) -> bool:
         """Advance several pure-decode steps at once; False when a regular step is needed."""
         n = len(self.finish_step)
-        if n == 0 or self.prefilling or self._can_admit():
+        lim = self.limits
+        if n == 0 or self.prefilling:
+            return False
+        admit = self._admission_open()
+        if admit and self._can_admit(prefill_only=not lim.mixed_prefill):
             return False
         while self.finish_heap and self.finish_step.get(self.finish_heap[0][1]) != \
                 self.finish_heap[0][0]:
             heapq.heappop(self.finish_heap)
         k = self.finish_heap[0][0] - self.steps  # steps to the next finish
+        if self.waiting and lim.decode_round_steps > 1:
+            # stop where the round ends: the queue is looked at again there
+            k = min(k, lim.decode_round_steps
+                    - (self.steps - self.round_start) % lim.decode_round_steps)
         if not self.limits.reserve_full:
             k = min(k, self._steps_until_blocks_run_out(k))
         if k < 2:

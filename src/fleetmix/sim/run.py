@@ -221,5 +221,5 @@ def summarize(table: RequestTable, reps: list[Replica], dep: Deployment, slo: Sl
         drain_s=float(finish[done].max() - arrival.max()) if done.any() else 0.0,
         max_service_s=float(np.max(finish[done] - table.column("scheduled_s")[skip:][done]))
         if done.any() else 0.0,
-        steps=sum(r.steps for r in reps),
+        steps=sum(r.engine_steps for r in reps),
     )
