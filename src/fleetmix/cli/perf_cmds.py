@@ -192,6 +192,11 @@ def _validate_serving(as_json: bool) -> None:
     if as_json:
         _print_json({
             "median_abs_error_ttft": medians["ttft"], "median_abs_error_tpot": medians["tpot"],
+            "by_source": {src: {"rows": sum(not r.excluded and r.measurement.source == src
+                                            for r in summary.rows),
+                                **{f"median_abs_error_{m}": summary.median_abs_error(m, src)
+                                   for m in ("ttft", "tpot")}}
+                          for src in summary.sources},
             "rows": [{**vars(r.measurement), "predicted_ms": r.predicted_ms,
                       "rel_error": r.rel_error, "excluded": r.excluded} for r in summary.rows],
         })
@@ -202,5 +207,15 @@ def _validate_serving(as_json: bool) -> None:
         count = sum(r.excluded == reason for r in summary.rows)
         out.print(f"[yellow]excluded[/] {count} rows: {escape(reason)}", highlight=False)
     counted = [r for r in summary.rows if not r.excluded]
+    for src in summary.sources:
+        rows = sum(r.measurement.source == src for r in counted)
+        out.print(f"{escape(_short_source(src))}: {rows} rows; median |error| TTFT "
+                  f"{summary.median_abs_error('ttft', src):.1%}, TPOT "
+                  f"{summary.median_abs_error('tpot', src):.1%}", highlight=False)
     out.print(f"included rows: {len(counted)}; median |error| TTFT {medians['ttft']:.1%}, "
               f"TPOT {medians['tpot']:.1%}")
+
+
+def _short_source(source: str) -> str:
+    """'github:owner/repo@commit:path' -> 'github:owner/repo'; URLs unchanged."""
+    return source.split("@", 1)[0] if source.startswith("github:") else source
