@@ -86,3 +86,59 @@ def test_threads_do_not_change_the_answer(tmp_path: Path) -> None:
     one, two = decompose.solve(pr, workers=1), decompose.solve(pr, workers=2)
     assert one.objective == pytest.approx(two.objective)
     assert (one.replicas == two.replicas).all()
+
+
+def _committed_optimum(demand: list[float], limit: int = 14) -> float:
+    """n TPUs reserved all day, the rest bought per period, by enumeration over n."""
+    def with_committed(n: int) -> float:
+        rest = [brute_force_cost([TPU_USD["on_demand"], H100_USD], [1.0, 4.0],
+                                 max(d - n, 0.0)) for d in demand]
+        return n * TPU_USD["reserved_1y"] + sum(rest) / len(demand)
+    return min(with_committed(n) for n in range(limit))
+
+
+@pytest.mark.parametrize("demand", [[2.0, 5.0, 9.0, 9.0, 3.0, 6.0],
+                                    [1.0, 2.0, 8.0, 10.0, 3.0, 1.0, 7.0, 9.0],
+                                    [3.0, 11.0, 4.0, 12.0, 2.0]])
+@pytest.mark.parametrize("target", [1e-4, 0.05, 0.5])
+def test_search_on_committed_counts_bounds_the_optimum(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demand: list[float],
+        target: float) -> None:
+    monkeypatch.setattr(decompose, "SMALL_MODEL", 0)  # the search, not the whole model
+    pr = problem(write_scenario(tmp_path, demand=demand, capacities={TPU: 1.0, H100: 4.0},
+                                tiers=["on_demand", "reserved_1y"]), mip_rel_gap=target)
+    reps, _ = milp.distinct_periods(pr.scenario)
+    relaxed = [milp.run(replace(pr, periods=(p,), commitment="per_period")) for p in reps]
+    relaxation = sum(r.dual_bound or 0.0 for r in relaxed)
+    optimum = _committed_optimum(demand)
+    assert relaxation < optimum - 0.05  # the plain relaxation leaves a gap here
+
+    sol = decompose.solve(pr)
+    assert sol.feasible and sol.objective is not None and sol.mip_gap is not None
+    assert "branch and bound" in sol.method
+    lower = sol.objective * (1 - sol.mip_gap)
+    assert sol.objective >= optimum - 1e-6  # a real fleet never beats the optimum
+    assert relaxation - 1e-6 <= lower <= optimum + 1e-6  # never weaker, always a bound
+    assert sol.status == "optimal" and sol.mip_gap <= target + 1e-9
+    if target < 1e-3:
+        assert sol.objective == pytest.approx(optimum)
+
+
+def test_small_models_are_solved_whole_first(tmp_path: Path) -> None:
+    demand = [2.0, 5.0, 9.0, 9.0, 3.0, 6.0]
+    pr = problem(write_scenario(tmp_path, demand=demand, capacities={TPU: 1.0, H100: 4.0},
+                                tiers=["on_demand", "reserved_1y"]), mip_rel_gap=1e-4)
+    sol = decompose.solve(pr)
+    assert sol.method.startswith("whole model")
+    assert sol.objective == pytest.approx(_committed_optimum(demand))
+
+
+def test_a_box_holds_each_period_to_its_committed_counts(tmp_path: Path) -> None:
+    pr = problem(write_scenario(tmp_path, demand=[2.0, 9.0], capacities={TPU: 1.0, H100: 4.0},
+                                tiers=["on_demand", "reserved_1y"]))
+    for box in ((3, 3), (0, 1), (6, 12)):
+        for p in (0, 1):
+            result = milp.run(replace(pr, periods=(p,), commitment="per_period",
+                                      committed_bounds={(TPU, "reserved_1y"): box}))
+            held = {tier: int(c[0]) for o, tier, c in result.purchases if o.id == TPU}
+            assert box[0] <= held["reserved_1y"] <= box[1]

@@ -541,7 +541,7 @@ def _notes(unc: UncertaintySpec, scenario: Scenario, candidates: Sequence[Candid
                      f"or loosen --gap")
     above = runs.status.count("gap_above_target")
     if above:
-        notes.append(f"{above} runs were solved period by period around a chosen commitment "
-                     f"to the committed tiers, with a certified gap above the target "
+        notes.append(f"{above} runs were solved period by period, searching the counts of "
+                     f"the committed tiers, with a certified gap above the target "
                      f"({scenario.mip_rel_gap:.0%}; see `fleetmix plan`)")
     return tuple(notes)

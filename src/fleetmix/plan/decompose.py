@@ -8,28 +8,34 @@ the optimum within that gap. HiGHS on the whole model does not see this block st
 closes the gap far more slowly (the multi-vendor example: 1.7% after 30 s whole, 1% in about
 3 s apart, on-demand only).
 
-With committed tiers (and nothing else tying periods):
-1. relaxation: each period buys its own committed count, priced for its own hours. Any fleet
-   for the horizon is a solution of it at the same cost, so the sum of the periods' dual
-   bounds is a lower bound on the optimum.
-2. commitment: per offering, commit the k-th instance when the relaxation uses it in at least
-   a fraction ρ of the hours, ρ = committed price / cheapest per-period price (it then pays for
-   itself); with no per-period tier, commit the most any period used. Every period is then
-   solved with those instances held: a fleet for the horizon, an upper bound.
-The gap between the two is reported. It can exceed the target (`gap_above_target`): the
-relaxation ignores that committed chips bought for the peak are also paid for at night. On
-the multi-vendor example the fleet found this way is cheaper than what HiGHS finds on the
-whole model in 60 s, and the whole model started from it finds nothing better, so the time
-left is not spent on it.
+With committed tiers (and nothing else tying periods), a branch and bound on the committed
+counts (`_Search`), periods still solved apart:
+1. relaxation (the root): each period buys its own committed counts, priced for its own
+   hours. Any fleet for the horizon is a solution of it at the same cost, so the sum of the
+   periods' dual bounds is a lower bound on the optimum. On its own it is weak: committed
+   chips bought for the peak are paid for at night too (multi-vendor example: 2.6% below
+   the optimum).
+2. a first fleet: per offering, commit the k-th instance when the relaxation uses it in at
+   least a fraction ρ of the hours, ρ = committed price / cheapest per-period price (it then
+   pays for itself); every period is solved with those counts held.
+3. the bound is then raised by splitting the box of committed counts: below, at and above
+   the commitment that step 2 picks for the box, on the key whose periods disagree most.
+   Each child re-solves only the periods whose counts fall outside it, and a box whose
+   periods all agree is a fleet. It stops at the target gap or the time limit, so the
+   bound and the fleet are the best found by then, and both stay valid.
+Small models (a few hundred integer variables) are first given to HiGHS whole, which proves
+them optimal faster than this search. Per-period solves run without HiGHS's sub-MIP
+heuristics (`PERIOD_OPTIONS`): about a third faster on these small models.
 """
 
 from __future__ import annotations
 
+import heapq
 import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +45,7 @@ from fleetmix.plan.milp import (
     Problem,
     Run,
     Solution,
+    committed_upper,
     distinct_periods,
     expand,
     gap,
@@ -58,6 +65,24 @@ def decomposable(problem: Problem) -> bool:
                 or (policy.min_vendors is not None and policy.min_vendors > 1))
 
 
+Key = tuple[str, str]  # (offering id, committed tier)
+Box = dict[Key, tuple[int, int]]  # least and most committed instances per key
+
+# Per-period solves in a branch and bound aim at this share of the scenario's gap: their
+# dual bounds add up to the bound, so their own slack must leave room for the fleet's.
+SUB_GAP_SHARE = 0.1
+# A model with at most this many (candidate, distinct period) pairs is first solved whole,
+# for this share of the time limit: HiGHS often proves such a model optimal in a fraction of a
+# second (examples/uncertain.yaml, a single-accelerator baseline), faster than the search.
+SMALL_MODEL = 400
+SMALL_MODEL_TIME_SHARE = 0.25
+# HiGHS options for the small per-period models: the sub-MIP heuristics (RINS, RENS, root
+# reduced cost) take about half of their time and rarely find what branching does not.
+PERIOD_OPTIONS: dict[str, bool | int | float | str] = {
+    "mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_root_reduced_cost": False}
+
+
 def solve(problem: Problem, write_lp: Path | None = None, workers: int | None = None
           ) -> Solution:
     """The fleet MILP, by period when that is possible (see the module docstring), else
@@ -70,35 +95,210 @@ def solve(problem: Problem, write_lp: Path | None = None, workers: int | None = 
     reps, _ = distinct_periods(problem.scenario)
     count = min(workers or os.cpu_count() or 1, len(reps))
     with ThreadPoolExecutor(max_workers=count) as pool:
-        def by_period(pr: Problem) -> list[Run]:
-            return list(pool.map(lambda p: run(replace(pr, periods=(p,)),
-                                               time_limit_s=deadline - time.perf_counter()),
-                                 reps))
-        return _solve(problem, by_period, deadline, start)
+        def solve_all(problems: list[Problem], mip_rel_gap: float) -> list[Run]:
+            return list(pool.map(lambda pr: run(pr, time_limit_s=deadline - time.perf_counter(),
+                                                mip_rel_gap=mip_rel_gap,
+                                                options=PERIOD_OPTIONS), problems))
+        return _solve(problem, solve_all, deadline, start)
 
 
-def _solve(problem: Problem, by_period: Callable[[Problem], list[Run]], deadline: float,
-           start: float) -> Solution:
+SolveAll = Callable[[list[Problem], float], list[Run]]
+
+
+def _solve(problem: Problem, solve_all: SolveAll, deadline: float, start: float) -> Solution:
     sc = problem.scenario
-    has_committed = any(t in COMMITTED_TIERS for c in problem.candidates
-                        for t in tiers_of(c.offering, sc, problem.policy))
-    relaxed = by_period(replace(problem, commitment="per_period" if has_committed
-                                else "horizon"))
-    lower = _bound(relaxed)
-    if not all(r.feasible for r in relaxed):
-        return _fallback(problem, relaxed, start, deadline, lower)
-    if not has_committed:
-        return _finish(problem, _joined(relaxed), lower, 0.0, start,
-                       f"by period ({len(relaxed)} independent models)")
-    commit = _commitment(problem, relaxed)
-    fixed = by_period(replace(problem, commitment="fixed", committed_instances=commit))
-    if not all(r.feasible for r in fixed):
-        return _fallback(problem, relaxed, start, deadline, lower)
+    reps, _ = distinct_periods(sc)
+    keys = _committed_keys(problem)
+    if not keys:
+        runs = solve_all([replace(problem, periods=(p,)) for p in reps], sc.mip_rel_gap)
+        lower = _bound(runs)
+        if not all(r.feasible for r in runs):
+            return _fallback(problem, runs, start, deadline, lower)
+        return _finish(problem, _joined(runs), lower, 0.0, start,
+                       f"by period ({len(runs)} independent models)")
+    whole = None
+    if len(problem.candidates) * len(reps) <= SMALL_MODEL:
+        whole = run(problem, time_limit_s=SMALL_MODEL_TIME_SHARE * sc.time_limit_s)
+        if whole.feasible and whole.objective is not None and whole.dual_bound is not None \
+                and gap(whole.objective, whole.dual_bound) <= sc.mip_rel_gap + 1e-9:
+            return expand(sc, whole, solve_s=time.perf_counter() - start,
+                          method="whole model (small)")
+    search = _Search(problem, keys, solve_all)
+    root = search.root()
+    if not all(r.feasible for r in root.runs):
+        return _fallback(problem, list(root.runs), start, deadline, root.bound)
+    search.run(root, deadline)
+    if search.best is None:
+        return _fallback(problem, list(root.runs), start, deadline, search.lower())
+    value, fleet, commit = search.best
+    lower = search.lower()
+    if whole is not None and whole.dual_bound is not None:  # both bound the same optimum
+        lower = max(lower, whole.dual_bound)
+        if whole.objective is not None and whole.objective < value:
+            return _finish(problem, whole, min(lower, whole.objective), 0.0, start,
+                           "whole model (small), bound also by period")
     sunk = sum(objective_per_instance_hour(_offering(problem, o), tier, sc) * n
                for (o, tier), n in commit.items())
-    joined = _joined(fixed, commit)
-    method = f"by period ({len(fixed)} models) around a chosen commitment"
-    return _finish(problem, joined, lower, sunk, start, method)
+    method = (f"by period ({len(fleet)} models), branch and bound on committed counts "
+              f"({search.nodes} nodes, {search.solves} period solves)")
+    return _finish(problem, _joined(list(fleet), commit), min(lower, value), sunk,
+                   start, method, timed_out=bool(search.open))
+
+
+def _committed_keys(problem: Problem) -> list[Key]:
+    sc = problem.scenario
+    seen = {(c.offering.id, t) for c in problem.candidates
+            for t in tiers_of(c.offering, sc, problem.policy) if t in COMMITTED_TIERS}
+    return sorted(seen)
+
+
+@dataclass(frozen=True)
+class _Node:
+    """A box of committed counts and each period's best use of it (its relaxation)."""
+
+    box: Box
+    runs: tuple[Run, ...]  # per distinct period, each free to pick its counts in the box
+    bounds: tuple[float, ...]  # per distinct period, a lower bound valid in the box
+
+    @property
+    def bound(self) -> float:
+        return float(sum(self.bounds))
+
+    def counts(self) -> NDArray[np.int64] | None:
+        """(periods, keys) committed counts of the runs; None while one has no solution."""
+        if not all(r.feasible for r in self.runs):
+            return None
+        return np.array([[_held(r).get(k, 0) for k in self.box] for r in self.runs],
+                        dtype=np.int64).reshape(len(self.runs), len(self.box))
+
+
+class _Search:
+    """Branch and bound on the committed counts, periods solved apart at every node.
+
+    A node is a box of committed counts; each period picks its own counts in the box, pays
+    for them for its own hours, and its dual bound holds for every fleet in the box (a fleet
+    of the horizon is such a choice, all periods alike, at the same cost). When all periods
+    pick the same counts, their fleet is a fleet of the horizon. Else the node splits on the
+    key whose periods disagree most (by price), around the quantile commitment
+    (`_commitment`): below it, at it, above it. A child keeps the run of each period whose
+    counts lie in its box (still its best there) and re-solves the others. The bound is the
+    least bound of the boxes left open or closed; it never decreases."""
+
+    def __init__(self, problem: Problem, keys: list[Key], solve_all: SolveAll) -> None:
+        self.problem = problem
+        self.keys = keys
+        self.solve_all = solve_all
+        self.reps, mult = distinct_periods(problem.scenario)
+        self.weights = np.asarray(mult, dtype=np.float64) / problem.scenario.num_periods
+        self.prices = np.array([objective_per_instance_hour(_offering(problem, o), t,
+                                                            problem.scenario)
+                                for o, t in keys])
+        self.gap = problem.scenario.mip_rel_gap * SUB_GAP_SHARE
+        self.best: tuple[float, tuple[Run, ...], dict[Key, int]] | None = None
+        self.open: list[tuple[float, int, _Node]] = []
+        self.closed: list[float] = []  # bounds of boxes settled (a fleet found, or pruned)
+        self.nodes = self.solves = 0
+
+    def root(self) -> _Node:
+        upper = committed_upper(self.problem)
+        box = {k: (0, upper[k]) for k in self.keys}
+        return self._children(None, [box])[0]
+
+    def lower(self) -> float:
+        bounds = [b for b, _, _ in self.open] + self.closed
+        return min(bounds) if bounds else -np.inf
+
+    def run(self, root: _Node, deadline: float) -> None:
+        self._push(root)
+        if self.best is None:  # first a fleet: every period at the quantile commitment
+            counts = root.counts()
+            assert counts is not None
+            point = self._quantile(root, counts)
+            self._offer(self._children(root, [{k: (v, v) for k, v in point.items()}])[0])
+        target = self.problem.scenario.mip_rel_gap
+        while self.open and time.perf_counter() < deadline:
+            if self.best is not None and gap(self.best[0], self.lower()) <= target + 1e-9:
+                return
+            bound, _, node = heapq.heappop(self.open)
+            counts = node.counts()
+            if self.best is not None and bound >= self.best[0]:
+                self.closed.append(bound)  # nothing better in this box
+                continue
+            if counts is None:  # out of time in a period: leave it open
+                heapq.heappush(self.open, (bound, -1, node))
+                return
+            kids = self._children(node, self._split(node, counts))
+            for kid in kids:
+                self._push(kid)
+
+    def _push(self, node: _Node) -> None:
+        self.nodes += 1
+        if not np.isfinite(node.bound):
+            return  # infeasible box
+        if self._offer(node):
+            self.closed.append(node.bound)
+        else:
+            heapq.heappush(self.open, (node.bound, self.nodes, node))
+
+    def _offer(self, node: _Node) -> bool:
+        """Keep the node's fleet if all periods agree on their counts; whether they do."""
+        counts = node.counts()
+        if counts is None or not (counts == counts[0]).all():
+            return False
+        value = float(sum(r.objective or 0.0 for r in node.runs))
+        if self.best is None or value < self.best[0]:
+            self.best = (value, node.runs, dict(zip(node.box, counts[0].tolist(), strict=True)))
+        return True
+
+    def _quantile(self, node: _Node, counts: NDArray[np.int64]) -> dict[Key, int]:
+        chosen = _commitment(self.problem, list(node.runs))
+        return {k: min(max(chosen.get(k, 0), lo), hi) for k, (lo, hi) in node.box.items()}
+
+    def _split(self, node: _Node, counts: NDArray[np.int64]) -> list[Box]:
+        point = self._quantile(node, counts)
+        at = np.array([point[k] for k in node.box])
+        spread = self.prices * (self.weights[:, None] * np.abs(counts - at)).sum(axis=0)
+        spread[(counts == counts[0]).all(axis=0)] = -1.0  # periods agree on these
+        k = list(node.box)[int(np.argmax(spread))]
+        (lo, hi), v = node.box[k], point[k]
+        return [{**node.box, k: part} for part in ((lo, v - 1), (v, v), (v + 1, hi))
+                if part[0] <= part[1]]
+
+    def _children(self, parent: _Node | None, boxes: list[Box]) -> list[_Node]:
+        """The nodes of `boxes` (each inside the parent's), periods solved in one batch."""
+        todo = [(b, r) for b, box in enumerate(boxes) for r in range(len(self.reps))
+                if parent is None or not _inside(parent.runs[r], box)]
+        problems = [replace(self.problem, periods=(self.reps[r],), commitment="per_period",
+                            committed_bounds=boxes[b]) for b, r in todo]
+        solved = dict(zip(todo, self.solve_all(problems, self.gap), strict=True))
+        self.solves += len(todo)
+        kids = []
+        for b, box in enumerate(boxes):
+            runs, bounds = [], []
+            for r in range(len(self.reps)):
+                old = -np.inf if parent is None else parent.bounds[r]
+                new = solved.get((b, r))
+                if new is None:
+                    assert parent is not None
+                    runs.append(parent.runs[r])
+                    bounds.append(old)
+                    continue
+                runs.append(new)
+                bounds.append(np.inf if new.status == "infeasible" else
+                              max(old, new.dual_bound) if new.dual_bound is not None else old)
+            kids.append(_Node(box=box, runs=tuple(runs), bounds=tuple(bounds)))
+        return kids
+
+
+def _held(result: Run) -> dict[Key, int]:
+    """A single-period run's committed instances per key."""
+    return {(o.id, tier): int(c[0]) for o, tier, c in result.purchases
+            if tier in COMMITTED_TIERS}
+
+
+def _inside(result: Run, box: Box) -> bool:
+    held = _held(result)
+    return result.feasible and all(lo <= held.get(k, 0) <= hi for k, (lo, hi) in box.items())
 
 
 def _bound(runs: list[Run]) -> float:
@@ -155,7 +355,7 @@ def _joined(runs: list[Run], commit: dict[tuple[str, str], int] | None = None) -
 
 
 def _finish(problem: Problem, result: Run, lower: float, sunk: float, start: float,
-            method: str) -> Solution:
+            method: str, timed_out: bool = False) -> Solution:
     sc = problem.scenario
     objective = result.objective
     if objective is None:  # joined runs: the objective of what was bought
@@ -163,7 +363,7 @@ def _finish(problem: Problem, result: Run, lower: float, sunk: float, start: flo
     mip_gap = gap(objective, lower) if np.isfinite(lower) else None
     if mip_gap is not None and mip_gap <= sc.mip_rel_gap + 1e-9:
         status = "optimal"
-    elif result.status == "time_limit":
+    elif result.status == "time_limit" or timed_out:
         status = "time_limit"
     else:
         status = "gap_above_target"

@@ -37,7 +37,7 @@ import re
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -142,6 +142,9 @@ class Problem:
     # count per period, each priced for its own periods) or "fixed" (counts given, sunk)
     commitment: Literal["horizon", "per_period", "fixed"] = "horizon"
     committed_instances: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    # "per_period" only: (least, most) instances each period may hold per (offering, tier),
+    # the box of a branch and bound on committed counts; a key left out keeps its bounds
+    committed_bounds: Mapping[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
 
 
 def offerings_of(candidates: Sequence[Candidate]) -> tuple[Offering, ...]:
@@ -215,7 +218,22 @@ def build(problem: Problem) -> tuple[_Arrays, dict[str, object]]:
             if tier in COMMITTED_TIERS:
                 count = float(problem.committed_instances.get((o.id, tier), 0))
                 a.lower[pcols[0]] = a.upper[pcols[0]] = count
+    if problem.commitment == "per_period":
+        for o, tier, pcols in purchase_cols:
+            box = problem.committed_bounds.get((o.id, tier))
+            if tier in COMMITTED_TIERS and box is not None:
+                for col in pcols:
+                    a.lower[col], a.upper[col] = float(box[0]), float(box[1])
     return a, {"x": x, "purchases": purchase_cols, "alpha": alpha, "reps": reps}
+
+
+def committed_upper(problem: Problem) -> dict[tuple[str, str], int]:
+    """The most instances the whole model may commit to, per committed (offering, tier)."""
+    a, cols = build(replace(problem, commitment="horizon", periods=None, coverage=False))
+    purchase_cols = cols["purchases"]
+    assert isinstance(purchase_cols, list)
+    return {(o.id, tier): int(a.upper[pcols[0]]) for o, tier, pcols in purchase_cols
+            if tier in COMMITTED_TIERS}
 
 
 def objective_per_instance_hour(o: Offering, tier: str, scenario: Scenario) -> float:
@@ -514,9 +532,11 @@ STATUS_NAMES = {highspy.HighsModelStatus.kOptimal: "optimal",
 
 def run(problem: Problem, *, time_limit_s: float | None = None,
         start: tuple[NDArray[np.int64], dict[tuple[str, str], NDArray[np.int64]]] | None = None,
-        write_lp: Path | None = None) -> Run:
+        write_lp: Path | None = None, mip_rel_gap: float | None = None,
+        options: Mapping[str, bool | int | float | str] | None = None) -> Run:
     """Build and run HiGHS once. `start`: replicas (candidates, modelled periods) and instances
-    per (offering, tier) and modelled period, handed to HiGHS as a first incumbent."""
+    per (offering, tier) and modelled period, handed to HiGHS as a first incumbent.
+    `mip_rel_gap`: instead of the scenario's; `options`: further HiGHS options."""
     a, cols = build(problem)
     x, purchase_cols, reps = cols["x"], cols["purchases"], cols["reps"]
     assert isinstance(x, np.ndarray) and isinstance(purchase_cols, list)
@@ -524,8 +544,11 @@ def run(problem: Problem, *, time_limit_s: float | None = None,
     h = _quiet_highs()
     limit = problem.scenario.time_limit_s if time_limit_s is None else time_limit_s
     h.setOptionValue("time_limit", max(float(limit), 0.01))
-    h.setOptionValue("mip_rel_gap", float(problem.scenario.mip_rel_gap))
+    h.setOptionValue("mip_rel_gap", float(problem.scenario.mip_rel_gap if mip_rel_gap is None
+                                          else mip_rel_gap))
     h.setOptionValue("threads", 1)
+    for name, setting in (options or {}).items():
+        h.setOptionValue(name, setting)
     h.passModel(_lp(a, problem.relax))
     if write_lp is not None:
         h.writeModel(str(write_lp))

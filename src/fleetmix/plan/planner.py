@@ -122,7 +122,7 @@ def plan(scenario: Scenario, *, capacity_csv: str | Path | None = None,
                      f"a gap of {sol.mip_gap:.2%}: the plan is feasible, maybe not optimal")
     if sol.status == "gap_above_target":
         notes.append(f"the plan costs at most {sol.mip_gap:.2%} more than the optimum (solved "
-                     f"period by period around a chosen commitment to the committed tiers; "
+                     f"period by period, searching the counts of the committed tiers; "
                      f"the target was {scenario.mip_rel_gap:.0%})")
     return Plan(scenario=scenario.name, status=sol.status, objective=scenario.objective,
                 objective_value=sol.objective, cost_usd_per_hour=cost_usd_per_hour(sol),
