@@ -211,9 +211,7 @@ class _Search:
     def run(self, root: _Node, deadline: float) -> None:
         self._push(root)
         if self.best is None:  # first a fleet: every period at the quantile commitment
-            counts = root.counts()
-            assert counts is not None
-            point = self._quantile(root, counts)
+            point = self._quantile(root)  # the caller saw every root period feasible
             self._offer(self._children(root, [{k: (v, v) for k, v in point.items()}])[0])
         target = self.problem.scenario.mip_rel_gap
         while self.open and time.perf_counter() < deadline:
@@ -250,12 +248,12 @@ class _Search:
             self.best = (value, node.runs, dict(zip(node.box, counts[0].tolist(), strict=True)))
         return True
 
-    def _quantile(self, node: _Node, counts: NDArray[np.int64]) -> dict[Key, int]:
+    def _quantile(self, node: _Node) -> dict[Key, int]:
         chosen = _commitment(self.problem, list(node.runs))
         return {k: min(max(chosen.get(k, 0), lo), hi) for k, (lo, hi) in node.box.items()}
 
     def _split(self, node: _Node, counts: NDArray[np.int64]) -> list[Box]:
-        point = self._quantile(node, counts)
+        point = self._quantile(node)
         at = np.array([point[k] for k in node.box])
         spread = self.prices * (self.weights[:, None] * np.abs(counts - at)).sum(axis=0)
         spread[(counts == counts[0]).all(axis=0)] = -1.0  # periods agree on these

@@ -13,12 +13,12 @@ import csv
 import dataclasses
 import io
 import statistics
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fleetmix.arch import load_arch
 from fleetmix.catalog import Catalog, load_catalog
@@ -31,10 +31,16 @@ REQUESTS_PER_CLIENT = 8  # benchmark clients send several requests each (when no
 MIN_REQUESTS = 64  # the first `concurrency` requests are a warm-up, not measured (when not
 # published)
 LENGTH_SEED = 0  # sampled prompt/output lengths (range_ratio < 1) are drawn from this seed
-# Engine settings a benchmark script may set, and how their values are read.
-ENGINE_SETTINGS: dict[str, Callable[[str], int | bool]] = {
-    "max_batch_tokens": int, "max_batch_seqs": int, "decode_round_steps": int,
-    "mixed_prefill": lambda v: {"true": True, "false": False}[v]}
+
+
+class EngineSettings(BaseModel):
+    """Engine limits a benchmark script may set (validated as the engine table's fields)."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_batch_tokens: int | None = Field(default=None, gt=0)
+    max_batch_seqs: int | None = Field(default=None, gt=0)
+    decode_round_steps: int | None = Field(default=None, ge=1)
+    mixed_prefill: bool | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,17 +136,16 @@ def _int_or_none(text: str) -> int | None:
 
 def parse_engine_settings(text: str) -> tuple[tuple[str, int | bool], ...]:
     """'max_batch_tokens=196608;decode_round_steps=4' -> (('max_batch_tokens', 196608), ...)."""
-    settings: list[tuple[str, int | bool]] = []
-    for item in filter(None, (part.strip() for part in text.split(";"))):
-        name, _, value = item.partition("=")
-        if name not in ENGINE_SETTINGS:
-            raise ValueError(f"engine setting {name!r} is not one of "
-                             f"{', '.join(ENGINE_SETTINGS)}")
-        try:
-            settings.append((name, ENGINE_SETTINGS[name](value.strip())))
-        except (KeyError, ValueError):
-            raise ValueError(f"engine setting {name}={value!r} is not a valid value") from None
-    return tuple(settings)
+    pairs = dict(item.partition("=")[::2] for item in
+                 filter(None, (part.strip() for part in text.split(";"))))
+    try:
+        settings = EngineSettings.model_validate({k.strip(): v.strip() for k, v in pairs.items()})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"engine setting {field}: {first['msg']} (names: "
+                         f"{', '.join(EngineSettings.model_fields)})") from None
+    return tuple(settings.model_dump(exclude_unset=True).items())
 
 
 def _why_excluded(m: ServingMeasurement) -> str:
