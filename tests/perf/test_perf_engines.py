@@ -42,6 +42,19 @@ def test_a_good_table_parses() -> None:
     assert table.engine("myvllm").kv_block_tokens == 16
 
 
+def test_moe_ratio_comes_from_the_table_unless_the_rule_sets_its_own() -> None:
+    h100 = load_catalog().accelerator("h100-sxm")
+    doc = engines_doc(moe_matmul_ratio=0.05)
+    assert parse_engine_table(doc, "m.yaml").efficiency(h100, "myvllm").moe_matmul_ratio == 0.05
+    doc["efficiencies"][0]["moe_matmul_ratio"] = 0.2
+    eff = parse_engine_table(doc, "m.yaml").efficiency(h100, "myvllm")
+    assert (eff.moe_matmul_ratio, eff.expert_matmul_eff) == (0.2, pytest.approx(0.12))
+    assert parse_engine_table(engines_doc(), "m.yaml").efficiency(
+        h100, "myvllm").moe_matmul_ratio == 1.0  # unset: experts as efficient as dense GEMMs
+    with pytest.raises(ProfileError, match=r"field 'moe_matmul_ratio'"):
+        parse_engine_table(engines_doc(moe_matmul_ratio=0.0), "m.yaml")
+
+
 def test_missing_engine_field_is_named() -> None:
     doc = engines_doc()
     del doc["engines"][0]["kv_block_tokens"]
@@ -134,7 +147,7 @@ def test_unknown_engine_suggests() -> None:
 
 
 @pytest.mark.parametrize(("field", "value"), [
-    ("matmul_eff", 0.0), ("attn_eff", 1.01), ("seq_overhead_s", -1e-6),
+    ("matmul_eff", 0.0), ("attn_eff", 1.01), ("seq_overhead_s", -1e-6), ("moe_matmul_ratio", 0.0),
 ])
 def test_efficiency_record_checks_its_ranges(field: str, value: float) -> None:
     fields: dict[str, Any] = {

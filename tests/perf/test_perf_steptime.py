@@ -117,6 +117,28 @@ def test_moe_batch1_decode_reads_only_the_routed_experts() -> None:
     assert float(parts.linear_s) == pytest.approx(weight_bytes / H100_HBM_BYTES_PER_S, rel=0.02)
 
 
+def test_expert_gemm_ratio_slows_only_the_compute_bound_expert_work() -> None:
+    """A prefill of 8,192 tokens is compute-bound in the experts: at ratio r the routed experts'
+    FLOPs run at r x matmul_eff, the shared expert's and router's at matmul_eff. A one-sequence
+    decode reads the routed experts' weights and is not slowed at all."""
+    arch = load_arch("deepseek-v3")
+    prefill: dict[str, Any] = {"decode_seqs": 0, "decode_context_tokens": 0,
+                               "prefill_tokens": 8192, "prefill_attn_pairs": 0.0}
+    decode: dict[str, Any] = {"decode_seqs": 1, "decode_context_tokens": 100}
+    full = deploy(arch, "b200", tp=8, precision="fp8", efficiency=ideal())
+    slow = deploy(arch, "b200", tp=8, precision="fp8", efficiency=ideal(moe_matmul_ratio=0.1))
+    routed_flops = 2.0 * arch.num_experts_per_token * arch.expert_params / 8 * 8192
+    peak = load_catalog().accelerator("b200").peak_flops_per_s["fp8"]
+    added = arch.num_moe_layers * routed_flops / peak * (1 / 0.1 - 1)
+    gap = float(step_breakdown(slow, **prefill).linear_s - step_breakdown(full, **prefill).linear_s)
+    assert gap == pytest.approx(added, rel=1e-9)
+    assert float(step_breakdown(slow, **decode).linear_s) == pytest.approx(
+        float(step_breakdown(full, **decode).linear_s), rel=1e-12)
+    dense = deploy("llama-3.1-8b", efficiency=ideal(moe_matmul_ratio=0.1))
+    assert float(step_breakdown(dense, **prefill).linear_s) == pytest.approx(
+        float(step_breakdown(deploy("llama-3.1-8b", efficiency=ideal()), **prefill).linear_s))
+
+
 def test_expected_experts_touched() -> None:
     # one token routes to exactly top-k experts; none to none
     np.testing.assert_allclose(expected_experts_touched(8, 2, np.array([0.0, 1.0])), [0.0, 2.0])

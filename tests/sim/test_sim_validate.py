@@ -88,3 +88,20 @@ def test_summary_breaks_errors_down_by_source() -> None:
     assert summary.median_abs_error("ttft", "a") == pytest.approx(1.0, abs=1e-3)
     assert summary.median_abs_error("ttft", "b") > 100
     assert math.isnan(summary.median_abs_error("tpot", "a"))  # no tpot rows
+
+
+def test_efficiency_overrides_replay_a_what_if() -> None:
+    # DeepSeek prompts of 1024 tokens on 8 B200s: the expert GEMMs' efficiency sets how long
+    # the prefill takes, so a lower MoE ratio raises TTFT; a dense model ignores it.
+    catalog = load_catalog()
+    moe = measurement(arch="deepseek-v3", accelerator="b200", chips=8, tp=8, precision="fp8",
+                      engine="trtllm", isl=1024, osl=64, concurrency=4, ep=1)
+    slow = simulate_measurement(moe, catalog, {"moe_matmul_ratio": 0.02})
+    fast = simulate_measurement(moe, catalog, {"moe_matmul_ratio": 1.0})
+    assert slow.ttft_s.p50 > 1.5 * fast.ttft_s.p50
+    dense = measurement()
+    assert simulate_measurement(dense, catalog, {"moe_matmul_ratio": 0.02}).ttft_s.p50 == \
+        pytest.approx(simulate_measurement(dense, catalog).ttft_s.p50)
+    rows = (dataclasses.replace(moe, value_ms=1e3 * slow.ttft_s.mean),)
+    summary = validate_serving(rows, catalog, {"moe_matmul_ratio": 0.02})
+    assert summary.rows[0].rel_error == pytest.approx(0.0, abs=1e-9)

@@ -25,7 +25,7 @@ from fleetmix.cli._common import (
     user_errors,
 )
 from fleetmix.errors import InputError
-from fleetmix.perf import Price, catalog_price, compare, estimate
+from fleetmix.perf import Price, catalog_price, compare, estimate, shipped_engine_table
 from fleetmix.perf.validate import ValidationRow, validate
 from fleetmix.report import tables
 from fleetmix.sim import validate_serving
@@ -189,9 +189,12 @@ def validate_cmd(
 def _validate_serving(as_json: bool) -> None:
     summary = validate_serving()
     medians = {m: summary.median_abs_error(m) for m in ("ttft", "tpot")}
+    table = shipped_engine_table()
+    moe = {"value": table.moe_matmul_ratio, "source": table.moe_matmul_ratio_source}
     if as_json:
         _print_json({
             "median_abs_error_ttft": medians["ttft"], "median_abs_error_tpot": medians["tpot"],
+            "moe_matmul_ratio": moe,
             "by_source": {src: {"rows": sum(not r.excluded and r.measurement.source == src
                                             for r in summary.rows),
                                 **{f"median_abs_error_{m}": summary.median_abs_error(m, src)
@@ -214,6 +217,9 @@ def _validate_serving(as_json: bool) -> None:
                   f"{summary.median_abs_error('tpot', src):.1%}", highlight=False)
     out.print(f"included rows: {len(counted)}; median |error| TTFT {medians['ttft']:.1%}, "
               f"TPOT {medians['tpot']:.1%}")
+    if any(arch_lib.load_arch(r.measurement.arch).is_moe for r in counted):
+        out.print(f"MoE rows: expert GEMMs at {moe['value']:g} x matmul_eff, "
+                  f"{escape(str(moe['source']))}", highlight=False)
 
 
 def _short_source(source: str) -> str:

@@ -60,11 +60,13 @@ class Efficiency:
     # tokenization, streaming the first chunk): added to TTFT and end-to-end latency
     kv_mem_eff: float | None = None  # of memory bandwidth, reading the KV cache in decode
     # attention; None: mem_eff (a calibrated profile measures it apart from weight streaming)
+    moe_matmul_ratio: float = 1.0  # MoE expert GEMMs reach this fraction of matmul_eff
     fitted: bool  # True: fitted to public measurements; False: an assumption
     source: str
 
     def __post_init__(self) -> None:
-        for name in ("matmul_eff", "attn_eff", "mem_eff", "comm_eff", "kv_mem_eff"):
+        for name in ("matmul_eff", "attn_eff", "mem_eff", "comm_eff", "kv_mem_eff",
+                     "moe_matmul_ratio"):
             value = getattr(self, name)
             if value is not None and not 0.0 < value <= 1.0:
                 raise ValueError(f"{name} ({value}) must be in (0, 1]")
@@ -77,6 +79,11 @@ class Efficiency:
     def kv_read_eff(self) -> float:
         """Fraction of memory bandwidth reached reading the KV cache (kv_mem_eff, else mem_eff)."""
         return self.mem_eff if self.kv_mem_eff is None else self.kv_mem_eff
+
+    @property
+    def expert_matmul_eff(self) -> float:
+        """Fraction of dense peak FLOP/s reached in MoE expert GEMMs."""
+        return self.matmul_eff * self.moe_matmul_ratio
 
 
 class _EngineRow(BaseModel):
@@ -109,6 +116,7 @@ class _EfficiencyRow(BaseModel):
     collective_latency_s: float = Field(ge=0)
     request_overhead_s: float = Field(default=0.015, ge=0)
     kv_mem_eff: float | None = Field(default=None, gt=0, le=1)
+    moe_matmul_ratio: float | None = Field(default=None, gt=0, le=1)
     fitted: bool
     source: str
 
@@ -118,6 +126,8 @@ class _EnginesFile(BaseModel):
     as_of: dt.date
     engines: list[_EngineRow]
     default_engine: dict[str, str]
+    moe_matmul_ratio: float = Field(default=1.0, gt=0, le=1)
+    moe_matmul_ratio_source: str = "not fitted: expert GEMMs as efficient as dense ones"
     efficiencies: list[_EfficiencyRow]
 
 
@@ -128,6 +138,8 @@ class EngineTable:
     engines: dict[str, EngineProfile]
     default_engine: dict[str, str]
     rules: tuple[_EfficiencyRow, ...]
+    moe_matmul_ratio: float = 1.0  # for rules that do not set their own
+    moe_matmul_ratio_source: str = ""
 
     def engine(self, engine_id: str) -> EngineProfile:
         if engine_id not in self.engines:
@@ -159,7 +171,10 @@ class EngineTable:
                 continue
             if rule.vendor is not None and rule.vendor != acc.vendor:
                 continue
-            return Efficiency(**rule.model_dump(exclude={"engine", "vendor", "accelerators"}))
+            fields = rule.model_dump(exclude={"engine", "vendor", "accelerators"})
+            if fields["moe_matmul_ratio"] is None:
+                fields["moe_matmul_ratio"] = self.moe_matmul_ratio
+            return Efficiency(**fields)
         raise ProfileError(
             f"engine {engine_id!r} ({engine.name}) has no efficiency for {acc.id} "
             f"(vendor {acc.vendor}); it runs on: {', '.join(engine.vendors)}"
@@ -196,7 +211,8 @@ def parse_engine_table(data: Any, origin: str) -> EngineTable:
             raise ProfileError(f"{origin}: efficiencies[{i}].vendor {rule.vendor!r}: expected "
                                f"one of {', '.join(VENDORS)}")
     return EngineTable(engines=engines, default_engine=dict(doc.default_engine),
-                       rules=tuple(doc.efficiencies))
+                       rules=tuple(doc.efficiencies), moe_matmul_ratio=doc.moe_matmul_ratio,
+                       moe_matmul_ratio_source=doc.moe_matmul_ratio_source)
 
 
 @functools.lru_cache(maxsize=1)

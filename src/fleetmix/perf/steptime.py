@@ -130,10 +130,14 @@ def linear_s(dep: Deployment, t: Array) -> Array:
         linear = linear + arch.num_ffn_dense_layers * ffn
     if arch.is_moe:
         touched = expected_experts_touched(arch.num_experts, arch.num_experts_per_token, t)
-        active = arch.num_experts_per_token * arch.expert_params + arch.shared_expert_params
-        moe_flops = 2.0 * active / tp * t + 2.0 * arch.router_params_per_layer * t
+        # Routed experts run as grouped GEMMs of a few tokens each, far below the dense
+        # GEMMs' efficiency (expert_matmul_eff); the shared expert and router are dense.
+        routed_flops = 2.0 * arch.num_experts_per_token * arch.expert_params / tp * t
+        dense_flops = 2.0 * (arch.shared_expert_params / tp + arch.router_params_per_layer) * t
+        expert_flops_per_s = acc.peak_flops_per_s[dep.precision] * eff.expert_matmul_eff
+        moe_compute_s = routed_flops / expert_flops_per_s + dense_flops / mm_flops_per_s
         moe_bytes = (touched * arch.expert_params + arch.shared_expert_params) / tp * wb
-        linear = linear + arch.num_moe_layers * _roofline(moe_flops, moe_bytes, mm_flops_per_s, bw)
+        linear = linear + arch.num_moe_layers * np.maximum(moe_compute_s, moe_bytes / bw)
     return linear
 
 

@@ -13,6 +13,7 @@ import csv
 import dataclasses
 import io
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -157,8 +158,10 @@ def _why_excluded(m: ServingMeasurement) -> str:
     return ""
 
 
-def simulate_measurement(m: ServingMeasurement, catalog: Catalog) -> SimResult:
-    """Replay the benchmark of `m` (closed loop) on the modelled deployment, as it was run."""
+def simulate_measurement(m: ServingMeasurement, catalog: Catalog,
+                         efficiency_overrides: Mapping[str, float] | None = None) -> SimResult:
+    """Replay the benchmark of `m` (closed loop) on the modelled deployment, as it was run;
+    `efficiency_overrides` replace fields of the engine's efficiency (what-if, fitting)."""
     assert m.isl is not None and m.osl is not None and m.concurrency is not None
     arch = load_arch(m.arch)
     ep = m.ep
@@ -166,6 +169,9 @@ def simulate_measurement(m: ServingMeasurement, catalog: Catalog) -> SimResult:
         ep = m.tp if arch.is_moe and arch.num_experts % m.tp == 0 else 1
     dep = make_deployment(arch, catalog.accelerator(m.accelerator), tp=m.tp,
                           pp=m.chips // m.tp, ep=ep, precision=m.precision, engine=m.engine)
+    if efficiency_overrides:
+        fields: dict[str, Any] = dict(efficiency_overrides)
+        dep = dataclasses.replace(dep, efficiency=dataclasses.replace(dep.efficiency, **fields))
     if m.engine_settings:
         settings: dict[str, Any] = dict(m.engine_settings)
         dep = dataclasses.replace(dep, engine=dataclasses.replace(dep.engine, **settings))
@@ -187,8 +193,11 @@ def _lengths(nominal: int, range_ratio: float, count: int) -> list[int]:
 
 
 def validate_serving(measurements: tuple[ServingMeasurement, ...] | None = None,
-                     catalog: Catalog | None = None) -> ServingSummary:
-    """Simulate each distinct setup once and compare every row of it."""
+                     catalog: Catalog | None = None,
+                     efficiency_overrides: Mapping[str, float] | None = None
+                     ) -> ServingSummary:
+    """Simulate each distinct setup once and compare every row of it (`efficiency_overrides`:
+    as `simulate_measurement`)."""
     catalog = catalog or load_catalog()
     runs: dict[tuple[object, ...], SimResult | str] = {}
     rows = []
@@ -199,7 +208,7 @@ def validate_serving(measurements: tuple[ServingMeasurement, ...] | None = None,
             continue
         if m.setup not in runs:
             try:
-                runs[m.setup] = simulate_measurement(m, catalog)
+                runs[m.setup] = simulate_measurement(m, catalog, efficiency_overrides)
             except FleetmixError as exc:
                 runs[m.setup] = str(exc)
         run = runs[m.setup]
