@@ -142,3 +142,24 @@ def test_a_box_holds_each_period_to_its_committed_counts(tmp_path: Path) -> None
                                       committed_bounds={(TPU, "reserved_1y"): box}))
             held = {tier: int(c[0]) for o, tier, c in result.purchases if o.id == TPU}
             assert box[0] <= held["reserved_1y"] <= box[1]
+
+
+@pytest.mark.parametrize("at_lowest", [False, True])
+def test_a_split_cuts_the_box_in_two_non_empty_halves(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at_lowest: bool) -> None:
+    pr = problem(write_scenario(tmp_path, demand=[2.0, 5.0, 9.0, 9.0, 3.0, 6.0],
+                                capacities={TPU: 1.0, H100: 4.0},
+                                tiers=["on_demand", "reserved_1y"]))
+    keys = decompose._committed_keys(pr)
+    search = decompose._Search(pr, keys, lambda prs, g: [milp.run(p, mip_rel_gap=g) for p in prs])
+    root = search.root()
+    counts = root.counts()
+    assert counts is not None and not (counts == counts[0]).all()  # periods disagree
+    if at_lowest:  # a commitment at the box's least count must still split it
+        monkeypatch.setattr(decompose._Search, "_quantile",
+                            lambda self, node: {k: lo for k, (lo, _) in node.box.items()})
+    (lo, hi), = root.box.values()
+    halves = [box[keys[0]] for box in search._split(root, counts)]
+    assert len(halves) == 2 and halves[0][0] == lo and halves[1][1] == hi
+    assert halves[0][0] <= halves[0][1] and halves[1][0] <= halves[1][1]
+    assert halves[0][1] + 1 == halves[1][0]
