@@ -15,7 +15,6 @@ with this command in `moe_matmul_ratio_source`.
 from __future__ import annotations
 
 import argparse
-import statistics
 
 import numpy as np
 
@@ -37,11 +36,12 @@ def summary_at(ratio: float, rows: tuple[ServingMeasurement, ...]) -> ServingSum
 
 
 def median_abs(summary: ServingSummary, accelerators: set[str], metric: str,
-               statistic: str | None = None) -> tuple[float, int]:
-    errs = [abs(r.rel_error) for r in summary.rows if r.rel_error is not None
-            and r.measurement.accelerator in accelerators and r.measurement.metric == metric
-            and (statistic is None or r.measurement.statistic == statistic)]
-    return (statistics.median(errs) if errs else float("nan")), len(errs)
+               statistic: str) -> tuple[float, int]:
+    """Median |error| and row count of `metric` `statistic` rows on `accelerators`."""
+    part = ServingSummary(rows=tuple(
+        r for r in summary.rows if r.measurement.accelerator in accelerators
+        and r.measurement.statistic == statistic))
+    return part.median_abs_error(metric), len(part.errors(metric))
 
 
 def main() -> None:
