@@ -163,3 +163,38 @@ def test_a_split_cuts_the_box_in_two_non_empty_halves(
     assert len(halves) == 2 and halves[0][0] == lo and halves[1][1] == hi
     assert halves[0][0] <= halves[0][1] and halves[1][0] <= halves[1][1]
     assert halves[0][1] + 1 == halves[1][0]
+
+
+@pytest.mark.parametrize(("target", "with_halves"), [(1e-4, True), (0.5, False)])
+def test_the_first_fleet_is_solved_with_the_root_halves_when_it_cannot_close_the_gap(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: float,
+        with_halves: bool) -> None:
+    monkeypatch.setattr(decompose, "SMALL_MODEL", 0)  # the search, not the whole model
+    demand = [2.0, 5.0, 9.0, 9.0, 3.0, 6.0]
+    pr = problem(write_scenario(tmp_path, demand=demand, capacities={TPU: 1.0, H100: 4.0},
+                                tiers=["on_demand", "reserved_1y"]), mip_rel_gap=target)
+    rounds: list[list[tuple[int, int]]] = []
+
+    def solve_all(problems: list[Problem], mip_rel_gap: float) -> list[milp.Run]:
+        rounds.append([p.committed_bounds[(TPU, "reserved_1y")] for p in problems])
+        return [milp.run(p, mip_rel_gap=mip_rel_gap) for p in problems]
+
+    sol = decompose._solve(pr, solve_all, deadline=float("inf"), start=0.0)
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(_committed_optimum(demand), rel=target)
+    (lo, hi), = set(rounds[0])  # the root: every period in the whole box
+    assert lo == 0
+    boxes = set(rounds[1])
+
+    def first_fleet_and_halves(v: int) -> set[tuple[int, int]]:
+        # the halves below and from the first fleet's count; one equal to its box is not
+        # solved twice
+        return {(v, v), (0, v - 1), (v, hi)} if v > 0 else {(0, 0), (1, hi)}
+
+    if with_halves:
+        assert any(boxes == first_fleet_and_halves(v) for v in range(hi + 1))
+    else:  # a loose target: the first fleet may close the gap alone
+        (v, w), = boxes
+        assert v == w
+    seen = [box for r in rounds[1:] for box in set(r)]
+    assert len(seen) == len(set(seen))  # no box solved in two rounds

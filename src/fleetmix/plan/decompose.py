@@ -25,6 +25,13 @@ counts (`_Search`), periods still solved apart:
    many solves for no fewer splits on the multi-vendor example), and a box whose
    periods all agree is a fleet. It stops at the target gap or the time limit, so the
    bound and the fleet are the best found by then, and both stay valid.
+The search runs in rounds, each round's period solves in one batch on the threads: the
+root's halves are solved with the first fleet (unless its commitment is so close to the
+periods' counts that it may close the gap alone), and each later round splits every open box
+whose bound is still below what the target gap asks. The multi-vendor example takes 4 rounds
+(72 period solves) where splitting the lowest box at a time took 6: on 2 threads that is
+about the same, on more threads each round costs about its slowest solve, so fewer rounds
+are what is faster.
 Small models (a few hundred integer variables) are first given to HiGHS whole, which proves
 them optimal faster than this search. Per-period solves run without HiGHS's sub-MIP
 heuristics (`PERIOD_OPTIONS`): about a third faster on these small models.
@@ -200,36 +207,80 @@ class _Search:
         self.open: list[tuple[float, int, _Node]] = []
         self.closed: list[float] = []  # bounds of boxes settled (a fleet found, or pruned)
         self.nodes = self.solves = 0
+        self.seen: set[tuple[tuple[Key, tuple[int, int]], ...]] = set()  # boxes solved
 
     def root(self) -> _Node:
         upper = committed_upper(self.problem)
         box = {k: (0, upper[k]) for k in self.keys}
-        return self._children(None, [box])[0]
+        return self._children([(None, box)])[0]
 
     def lower(self) -> float:
         bounds = [b for b, _, _ in self.open] + self.closed
         return min(bounds) if bounds else -np.inf
 
     def run(self, root: _Node, deadline: float) -> None:
+        """Rounds of splits, each round's periods solved in one batch, until the gap target
+        or the deadline. Round one solves the first fleet (every period at the quantile
+        commitment), and the root's halves with it unless that fleet may close the gap alone
+        (`_needs_split`); later rounds split every open box whose bound is below what the
+        target gap asks of the bound (before a fleet is known: the lowest box only). Which
+        boxes are split depends on the bounds alone, never on the number of threads, so
+        neither does the plan; fewer rounds mean fewer waits for a round's slowest solve."""
         self._push(root)
-        if self.best is None:  # first a fleet: every period at the quantile commitment
-            point = self._quantile(root)  # the caller saw every root period feasible
-            self._offer(self._children(root, [{k: (v, v) for k, v in point.items()}])[0])
-        target = self.problem.scenario.mip_rel_gap
+        first = self.best is None
         while self.open and time.perf_counter() < deadline:
-            if self.best is not None and gap(self.best[0], self.lower()) <= target + 1e-9:
+            if self.best is not None and gap(self.best[0], self.lower()) <= \
+                    self.problem.scenario.mip_rel_gap + 1e-9:
                 return
-            bound, _, node = heapq.heappop(self.open)
-            counts = node.counts()
+            jobs: list[tuple[_Node | None, Box]] = []  # (parent, box) of this round's children
+            if first:  # the caller saw every root period feasible
+                point = self._quantile(root)
+                jobs.append((root, {k: (v, v) for k, v in point.items()}))
+            for node in (self._round() if not first or self._needs_split(root, point) else []):
+                counts = node.counts()
+                assert counts is not None  # _round keeps nodes without counts
+                jobs += [(node, box) for box in self._split(node, counts)]
+            # a half at a box's least count can be the first fleet's box: solve each box once
+            # (the node of a box seen before is open, closed or infeasible already)
+            jobs = [job for job in jobs if self._first_time(job[1])]
+            if not jobs:
+                return  # a period ran out of time in every box left: leave them open
+            for kid in self._children(jobs):
+                self._push(kid)
+            first = False
+
+    def _first_time(self, box: Box) -> bool:
+        key = tuple(sorted(box.items()))
+        seen = key in self.seen
+        self.seen.add(key)
+        return not seen
+
+    def _needs_split(self, root: _Node, point: dict[Key, int]) -> bool:
+        """Whether the root's periods are so far from the first fleet's commitment that the
+        fleet will hardly close the gap alone: the committed instances they would leave idle
+        or have to buy per period are worth more than the gap target of the root's bound."""
+        counts = root.counts()
+        assert counts is not None
+        far = self._disagreement(counts, point).sum()
+        return bool(far > self.problem.scenario.mip_rel_gap * abs(root.bound))
+
+    def _round(self) -> list[_Node]:
+        """The open nodes to split now, taken off the heap; pruned ones are closed."""
+        chosen: list[_Node] = []
+        kept: list[tuple[float, int, _Node]] = []
+        floor = -np.inf if self.best is None else \
+            self.best[0] * (1 - self.problem.scenario.mip_rel_gap)
+        while self.open:
+            bound, order, node = heapq.heappop(self.open)
             if self.best is not None and bound >= self.best[0]:
                 self.closed.append(bound)  # nothing better in this box
-                continue
-            if counts is None:  # out of time in a period: leave it open
-                heapq.heappush(self.open, (bound, -1, node))
-                return
-            kids = self._children(node, self._split(node, counts))
-            for kid in kids:
-                self._push(kid)
+            elif node.counts() is None or (chosen and (self.best is None or bound >= floor)):
+                kept.append((bound, order, node))  # out of time in a period, or not needed now
+            else:
+                chosen.append(node)
+        for item in kept:
+            heapq.heappush(self.open, item)
+        return chosen
 
     def _push(self, node: _Node) -> None:
         self.nodes += 1
@@ -254,30 +305,37 @@ class _Search:
         chosen = _commitment(self.problem, list(node.runs))
         return {k: min(max(chosen.get(k, 0), lo), hi) for k, (lo, hi) in node.box.items()}
 
+    def _disagreement(self, counts: NDArray[np.int64], point: dict[Key, int]
+                      ) -> NDArray[np.float64]:
+        """Per key, the price of the periods' distance from `point` ((periods, keys) counts),
+        each period weighted by its share of the horizon."""
+        at = np.array([point[k] for k in self.keys])
+        return np.asarray(self.prices * (self.weights[:, None] * np.abs(counts - at)).sum(axis=0))
+
     def _split(self, node: _Node, counts: NDArray[np.int64]) -> list[Box]:
         point = self._quantile(node)
-        at = np.array([point[k] for k in node.box])
-        spread = self.prices * (self.weights[:, None] * np.abs(counts - at)).sum(axis=0)
+        spread = self._disagreement(counts, point)
         spread[(counts == counts[0]).all(axis=0)] = -1.0  # periods agree on these
         k = list(node.box)[int(np.argmax(spread))]
         (lo, hi), v = node.box[k], point[k]
         v = max(v, lo + 1)  # both halves non-empty: the periods disagree, so lo < hi
         return [{**node.box, k: (lo, v - 1)}, {**node.box, k: (v, hi)}]
 
-    def _children(self, parent: _Node | None, boxes: list[Box]) -> list[_Node]:
-        """The nodes of `boxes` (each inside the parent's), periods solved in one batch."""
-        todo = [(b, r) for b, box in enumerate(boxes) for r in range(len(self.reps))
+    def _children(self, jobs: list[tuple[_Node | None, Box]]) -> list[_Node]:
+        """The nodes of the (parent, box) pairs (each box inside its parent's, no parent: the
+        root), all their periods solved in one batch."""
+        todo = [(j, r) for j, (parent, box) in enumerate(jobs) for r in range(len(self.reps))
                 if parent is None or not _inside(parent.runs[r], box)]
         problems = [replace(self.problem, periods=(self.reps[r],), commitment="per_period",
-                            committed_bounds=boxes[b]) for b, r in todo]
+                            committed_bounds=jobs[j][1]) for j, r in todo]
         solved = dict(zip(todo, self.solve_all(problems, self.gap), strict=True))
         self.solves += len(todo)
         kids = []
-        for b, box in enumerate(boxes):
+        for j, (parent, box) in enumerate(jobs):
             runs, bounds = [], []
             for r in range(len(self.reps)):
                 old = -np.inf if parent is None else parent.bounds[r]
-                new = solved.get((b, r))
+                new = solved.get((j, r))
                 if new is None:
                     assert parent is not None
                     runs.append(parent.runs[r])
