@@ -198,3 +198,23 @@ def test_the_first_fleet_is_solved_with_the_root_halves_when_it_cannot_close_the
         assert v == w
     seen = [box for r in rounds[1:] for box in set(r)]
     assert len(seen) == len(set(seen))  # no box solved in two rounds
+
+
+def test_a_round_solves_the_periods_that_took_longest_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(decompose, "SMALL_MODEL", 0)
+    demand = [2.0, 5.0, 9.0, 9.0, 3.0, 6.0]
+    pr = problem(write_scenario(tmp_path, demand=demand, capacities={TPU: 1.0, H100: 4.0},
+                                tiers=["on_demand", "reserved_1y"]), mip_rel_gap=1e-4)
+    seconds = {0: 0.3, 1: 0.1, 2: 0.5, 4: 0.2, 5: 0.4}  # made-up solve times per period
+    rounds: list[list[int]] = []
+
+    def solve_all(problems: list[Problem], mip_rel_gap: float) -> list[milp.Run]:
+        rounds.append([p.periods[0] for p in problems if p.periods])
+        return [replace(milp.run(p, mip_rel_gap=mip_rel_gap),
+                        solve_s=seconds[p.periods[0] if p.periods else 0]) for p in problems]
+
+    decompose._solve(pr, solve_all, deadline=float("inf"), start=0.0)
+    assert len(rounds) >= 2
+    for later in rounds[1:]:
+        assert [seconds[p] for p in later] == sorted((seconds[p] for p in later), reverse=True)

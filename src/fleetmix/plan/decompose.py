@@ -207,6 +207,7 @@ class _Search:
         self.open: list[tuple[float, int, _Node]] = []
         self.closed: list[float] = []  # bounds of boxes settled (a fleet found, or pruned)
         self.nodes = self.solves = 0
+        self.seconds = np.zeros(len(self.reps))  # per period, its last solve's
         self.seen: set[tuple[tuple[Key, tuple[int, int]], ...]] = set()  # boxes solved
 
     def root(self) -> _Node:
@@ -326,10 +327,15 @@ class _Search:
         root), all their periods solved in one batch."""
         todo = [(j, r) for j, (parent, box) in enumerate(jobs) for r in range(len(self.reps))
                 if parent is None or not _inside(parent.runs[r], box)]
+        # longest first, by the period's last solve, so that no thread is left with a long
+        # solve at the end of the round (the order changes no result)
+        todo.sort(key=lambda jr: -self.seconds[jr[1]])
         problems = [replace(self.problem, periods=(self.reps[r],), commitment="per_period",
                             committed_bounds=jobs[j][1]) for j, r in todo]
         solved = dict(zip(todo, self.solve_all(problems, self.gap), strict=True))
         self.solves += len(todo)
+        for (_, r), result in solved.items():
+            self.seconds[r] = result.solve_s
         kids = []
         for j, (parent, box) in enumerate(jobs):
             runs, bounds = [], []
