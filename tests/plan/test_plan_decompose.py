@@ -200,21 +200,32 @@ def test_the_first_fleet_is_solved_with_the_root_halves_when_it_cannot_close_the
     assert len(seen) == len(set(seen))  # no box solved in two rounds
 
 
-def test_a_round_solves_the_periods_that_took_longest_first(
+def test_a_round_solves_the_first_fleet_first_then_the_longest_periods_first(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(decompose, "SMALL_MODEL", 0)
     demand = [2.0, 5.0, 9.0, 9.0, 3.0, 6.0]
     pr = problem(write_scenario(tmp_path, demand=demand, capacities={TPU: 1.0, H100: 4.0},
                                 tiers=["on_demand", "reserved_1y"]), mip_rel_gap=1e-4)
     seconds = {0: 0.3, 1: 0.1, 2: 0.5, 4: 0.2, 5: 0.4}  # made-up solve times per period
-    rounds: list[list[int]] = []
+    rounds: list[list[tuple[int, tuple[int, int]]]] = []
 
     def solve_all(problems: list[Problem], mip_rel_gap: float) -> list[milp.Run]:
-        rounds.append([p.periods[0] for p in problems if p.periods])
+        rounds.append([(p.periods[0] if p.periods else -1,
+                        p.committed_bounds[(TPU, "reserved_1y")]) for p in problems])
         return [replace(milp.run(p, mip_rel_gap=mip_rel_gap),
                         solve_s=seconds[p.periods[0] if p.periods else 0]) for p in problems]
 
     decompose._solve(pr, solve_all, deadline=float("inf"), start=0.0)
-    assert len(rounds) >= 2
-    for later in rounds[1:]:
-        assert [seconds[p] for p in later] == sorted((seconds[p] for p in later), reverse=True)
+    assert len(rounds) >= 3
+
+    def longest_first(solves: list[tuple[int, tuple[int, int]]]) -> bool:
+        times = [seconds[period] for period, _ in solves]
+        return times == sorted(times, reverse=True)
+
+    (v, w) = rounds[1][0][1]
+    assert v == w  # the first fleet's box leads
+    first_fleet = [s for s in rounds[1] if s[1] == (v, w)]
+    halves = rounds[1][len(first_fleet):]
+    assert first_fleet and halves and all(box != (v, w) for _, box in halves)
+    assert longest_first(first_fleet) and longest_first(halves)
+    assert all(longest_first(later) for later in rounds[2:])

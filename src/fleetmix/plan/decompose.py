@@ -246,7 +246,7 @@ class _Search:
             jobs = [job for job in jobs if self._first_time(job[1])]
             if not jobs:
                 return  # a period ran out of time in every box left: leave them open
-            for kid in self._children(jobs):
+            for kid in self._children(jobs, lead=first):
                 self._push(kid)
             first = False
 
@@ -322,14 +322,17 @@ class _Search:
         v = max(v, lo + 1)  # both halves non-empty: the periods disagree, so lo < hi
         return [{**node.box, k: (lo, v - 1)}, {**node.box, k: (v, hi)}]
 
-    def _children(self, jobs: list[tuple[_Node | None, Box]]) -> list[_Node]:
+    def _children(self, jobs: list[tuple[_Node | None, Box]], lead: bool = False
+                  ) -> list[_Node]:
         """The nodes of the (parent, box) pairs (each box inside its parent's, no parent: the
-        root), all their periods solved in one batch."""
+        root), all their periods solved in one batch, the first job's first if it `lead`s."""
         todo = [(j, r) for j, (parent, box) in enumerate(jobs) for r in range(len(self.reps))
                 if parent is None or not _inside(parent.runs[r], box)]
-        # longest first, by the period's last solve, so that no thread is left with a long
-        # solve at the end of the round (the order changes no result)
-        todo.sort(key=lambda jr: -self.seconds[jr[1]])
+        # the first job first when it leads (the first fleet: the best answer if time runs out
+        # in this round), then longest first by the period's last solve, so that no thread is
+        # left with a long solve at the end of the round (without a time limit the order
+        # changes no result)
+        todo.sort(key=lambda jr: (not (lead and jr[0] == 0), -self.seconds[jr[1]]))
         problems = [replace(self.problem, periods=(self.reps[r],), commitment="per_period",
                             committed_bounds=jobs[j][1]) for j, r in todo]
         solved = dict(zip(todo, self.solve_all(problems, self.gap), strict=True))
