@@ -283,16 +283,16 @@ def _bound_instances(a: _Arrays, pr: Problem, x: NDArray[np.int64],
     """Instances of an offering <= what hosts, per workload, its largest useful replica count.
     NOTE: this also stops the share rule from being met with idle chips bought only to dilute
     a vendor's share; a scenario that needs that is reported as a share conflict instead."""
+    # (candidates, periods) chips of each candidate's most useful replicas
+    need = np.asarray(a.upper)[x] * np.array([c.chips for c in pr.candidates], float)[:, None]
+    chips_ub: dict[str, NDArray[np.float64]] = {}  # per offering: Σ over workloads of its max
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, c in enumerate(pr.candidates):
+        groups.setdefault((c.offering.id, c.workload), []).append(i)
+    for (oid, _w), idx in groups.items():
+        chips_ub[oid] = chips_ub.get(oid, np.zeros(len(reps))) + need[idx].max(axis=0)
     for o, _tier, cols in purchase_cols:
-        chips_ub = np.zeros(len(reps))
-        for w in pr.scenario.workloads:
-            idx = [i for i, c in enumerate(pr.candidates)
-                   if c.offering.id == o.id and c.workload == w.name]
-            if idx:
-                need = np.array([[a.upper[x[i, r]] * pr.candidates[i].chips
-                                  for r in range(len(reps))] for i in idx])
-                chips_ub += need.max(axis=0)
-        per_period = np.ceil(chips_ub / o.chips)
+        per_period = np.ceil(chips_ub.get(o.id, np.zeros(len(reps))) / o.chips)
         if len(set(cols)) == 1:  # one count for every period
             a.upper[cols[0]] = float(per_period.max())
         else:
