@@ -39,7 +39,6 @@ heuristics (`PERIOD_OPTIONS`): about a third faster on these small models.
 
 from __future__ import annotations
 
-import heapq
 import os
 import time
 from collections.abc import Callable
@@ -228,27 +227,32 @@ class _Search:
         boxes are split depends on the bounds alone, never on the number of threads, so
         neither does the plan; fewer rounds mean fewer waits for a round's slowest solve."""
         self._push(root)
-        first = self.best is None
-        while self.open and time.perf_counter() < deadline:
-            if self.best is not None and gap(self.best[0], self.lower()) <= \
-                    self.problem.scenario.mip_rel_gap + 1e-9:
-                return
-            jobs: list[tuple[_Node | None, Box]] = []  # (parent, box) of this round's children
-            if first:  # the caller saw every root period feasible
-                point = self._quantile(root)
-                jobs.append((root, {k: (v, v) for k, v in point.items()}))
-            for node in (self._round() if not first or self._needs_split(root, point) else []):
-                counts = node.counts()
-                assert counts is not None  # _round keeps nodes without counts
-                jobs += [(node, box) for box in self._split(node, counts)]
+        jobs: list[tuple[_Node | None, Box]] = []  # (parent, box) of a round's children
+        if self.best is None:  # the caller saw every root period feasible
+            point = self._quantile(root)
+            jobs.append((root, {k: (v, v) for k, v in point.items()}))
+            if self._needs_split(root, point):
+                jobs += self._splits()
+        lead = True  # the first fleet's periods first
+        while jobs and time.perf_counter() < deadline:
             # a half at a box's least count can be the first fleet's box: solve each box once
             # (the node of a box seen before is open, closed or infeasible already)
-            jobs = [job for job in jobs if self._first_time(job[1])]
-            if not jobs:
-                return  # a period ran out of time in every box left: leave them open
-            for kid in self._children(jobs, lead=first):
+            for kid in self._children([j for j in jobs if self._first_time(j[1])], lead=lead):
                 self._push(kid)
-            first = False
+            lead = False
+            if not self.open or (self.best is not None and gap(self.best[0], self.lower())
+                                 <= self.problem.scenario.mip_rel_gap + 1e-9):
+                return
+            jobs = self._splits()  # none: a period ran out of time in every box left
+
+    def _splits(self) -> list[tuple[_Node | None, Box]]:
+        """The halves of every open node to split now (`_round`)."""
+        jobs: list[tuple[_Node | None, Box]] = []
+        for node in self._round():
+            counts = node.counts()
+            assert counts is not None  # _round keeps nodes without counts
+            jobs += [(node, box) for box in self._split(node, counts)]
+        return jobs
 
     def _first_time(self, box: Box) -> bool:
         key = tuple(sorted(box.items()))
@@ -266,21 +270,20 @@ class _Search:
         return bool(far > self.problem.scenario.mip_rel_gap * abs(root.bound))
 
     def _round(self) -> list[_Node]:
-        """The open nodes to split now, taken off the heap; pruned ones are closed."""
+        """The open nodes to split now, lowest bound first, taken out of `open`; pruned
+        ones are closed."""
         chosen: list[_Node] = []
         kept: list[tuple[float, int, _Node]] = []
         floor = -np.inf if self.best is None else \
             self.best[0] * (1 - self.problem.scenario.mip_rel_gap)
-        while self.open:
-            bound, order, node = heapq.heappop(self.open)
+        for bound, order, node in sorted(self.open, key=lambda item: item[:2]):
             if self.best is not None and bound >= self.best[0]:
                 self.closed.append(bound)  # nothing better in this box
             elif node.counts() is None or (chosen and (self.best is None or bound >= floor)):
                 kept.append((bound, order, node))  # out of time in a period, or not needed now
             else:
                 chosen.append(node)
-        for item in kept:
-            heapq.heappush(self.open, item)
+        self.open = kept
         return chosen
 
     def _push(self, node: _Node) -> None:
@@ -290,7 +293,7 @@ class _Search:
         if self._offer(node):
             self.closed.append(node.bound)
         else:
-            heapq.heappush(self.open, (node.bound, self.nodes, node))
+            self.open.append((node.bound, self.nodes, node))
 
     def _offer(self, node: _Node) -> bool:
         """Keep the node's fleet if all periods agree on their counts; whether they do."""
